@@ -1,0 +1,33 @@
+# The two commands: `make run` serves the pilot graph on http://127.0.0.1:8000,
+# `make test` runs the whole suite. Both install what they need first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install system-deps run test clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# The OWL consistency test runs owlready2's bundled HermiT reasoner, which needs Java.
+system-deps:
+	@command -v java >/dev/null 2>&1 || { $(SUDO) apt-get update && \
+	  $(SUDO) apt-get install -y --no-install-recommends default-jre-headless; }
+
+run: install
+	$(BIN)/graph-service serve --host $(HOST) --port $(PORT)
+
+test: install system-deps
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache test-output

@@ -1,0 +1,34 @@
+"""Health route: is the service up, and what does its graph hold."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from .deps import SettingsDep, StoreDep
+
+router = APIRouter(tags=["health"])
+
+
+class SourceInfo(BaseModel):
+    """One loaded source file and its named graph."""
+
+    graph: str
+    path: str
+    quads: int
+
+
+class Health(BaseModel):
+    """Service status and what the graph holds."""
+
+    status: str
+    quads: int
+    sources: list[SourceInfo]
+    warnings: list[str]
+
+
+@router.get("/health", response_model=Health, summary="Service status and loaded sources")
+def health(store: StoreDep, settings: SettingsDep) -> Health:
+    """Say the service is up, how many quads it holds and from which files."""
+    sources = [SourceInfo(graph=s.graph, path=s.path, quads=s.quads) for s in store.sources()]
+    return Health(status="ok", quads=len(store), sources=sources, warnings=list(settings.warnings))

@@ -1,0 +1,80 @@
+"""Turn the graph into plain records (model.Catalogue) with the named queries.
+
+The planner works only on these records, so it runs the same over the embedded store or a
+remote SPARQL endpoint: anything with a ``select(text, bindings)`` method will do.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Mapping, Protocol
+
+import pyoxigraph as ox
+
+from .model import Catalogue, Credential, Role
+from .queries import named_queries
+
+
+class Selectable(Protocol):
+    """What catalogue reading needs of a store: SELECT rows as dicts of terms."""
+
+    def select(self, sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None) -> list[dict]: ...
+
+
+def _run(store: Selectable, name: str) -> list[dict]:
+    """Run one bundled named query."""
+    return store.select(named_queries()[name].text)
+
+
+def _number(term: ox.Literal | None) -> float | None:
+    """A numeric literal's value, or None when absent or not a number."""
+    try:
+        return float(term.value) if term is not None else None
+    except ValueError:
+        return None
+
+
+def load_catalogue(store: Selectable) -> Catalogue:
+    """Read credentials, roles and competences from the store into a Catalogue.
+
+    A credential without ``mm:workloadHours`` counts 0 hours (its ECTS are kept in the graph
+    but not converted: the contract optimises hours only).
+    """
+    hours: dict[str, float] = {}
+    teaches: dict[str, set[str]] = defaultdict(set)
+    prereqs: dict[str, set[str]] = defaultdict(set)
+    for row in _run(store, "catalogue-credentials"):
+        iri = row["credential"].value
+        value = _number(row.get("hours"))
+        hours[iri] = max(hours.get(iri, 0.0), value or 0.0)
+        if "teaches" in row:
+            teaches[iri].add(row["teaches"].value)
+        if "prerequisite" in row:
+            prereqs[iri].add(row["prerequisite"].value)
+    requires: dict[str, set[str]] = {}
+    nexts: dict[str, set[str]] = defaultdict(set)
+    for row in _run(store, "catalogue-roles"):
+        iri = row["role"].value
+        requires.setdefault(iri, set())
+        if "requires" in row:
+            requires[iri].add(row["requires"].value)
+        if "next" in row:
+            nexts[iri].add(row["next"].value)
+    competences = frozenset(row["competence"].value for row in _run(store, "catalogue-competences"))
+    credentials = {
+        iri: Credential(iri, hours[iri], frozenset(teaches[iri]), frozenset(prereqs[iri])) for iri in hours
+    }
+    roles = {iri: Role(iri, frozenset(requires[iri]), frozenset(nexts[iri])) for iri in requires}
+    return Catalogue(credentials, roles, competences - set(credentials) - set(roles))
+
+
+def labels(store: Selectable, lang: str = "sv", fallback: str = "en") -> dict[str, str]:
+    """Every resource's skos:prefLabel in `lang`, else `fallback`, else any language."""
+    rank: dict[str, tuple[int, str]] = {}
+    for row in _run(store, "labels"):
+        tag = row["lang"].value if "lang" in row else ""
+        order = 0 if tag == lang else 1 if tag == fallback else 2
+        iri = row["resource"].value
+        if iri not in rank or order < rank[iri][0]:
+            rank[iri] = (order, row["label"].value)
+    return {iri: label for iri, (_, label) in rank.items()}

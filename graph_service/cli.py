@@ -1,0 +1,178 @@
+"""The ``graph-service`` command: serve, validate, query, gap, ladder, coverage.
+
+Exit status: 0 success (or conforms), 1 does not conform / a data check found rows,
+2 bad input or a file that cannot be loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import pyoxigraph as ox
+
+from .loading import open_graph
+from .namespaces import PREFIXES
+from .queries import QueryError, get_query, named_queries
+from .settings import Settings
+from .store import LoadError, Store
+from .validation import validate_files
+
+EXIT_OK, EXIT_NONCONFORMANT, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input on the command line; printed to stderr with exit status 2."""
+
+
+def _data_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by commands that open the graph."""
+    parser.add_argument("--data", action="append", default=[], metavar="FILE",
+                        help="catalogue file (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML) to load "
+                        "in place of the bundled pilots; repeat for several")
+    parser.add_argument("--store", metavar="DIR", help="keep the graph on disk in DIR (default: in memory)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one subcommand per job."""
+    parser = argparse.ArgumentParser(prog="graph-service", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API on the graph")
+    _data_options(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-validate", action="store_true", help="skip the SHACL check of --data files at start")
+
+    validate = sub.add_parser("validate", help="SHACL-validate catalogue files (exit 1 when not conformant)")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("--mode", choices=["strict", "core"], default="strict",
+                          help="strict: every EU standard element is required; core: missing ones are warnings")
+    validate.add_argument("--format", choices=["text", "json"], default="text")
+
+    query = sub.add_parser("query", help="run a named query from queries/ or a SPARQL file")
+    query.add_argument("name", nargs="?", metavar="NAME|FILE", help="omit to list the named queries")
+    query.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="bind a parameter (an IRI, a prefixed name such as eqf:4, or a literal)")
+    query.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    _data_options(query)
+
+    gap = sub.add_parser("gap", help="what a person misses for a target role and the credentials that bridge it")
+    gap.add_argument("--holds", action="append", default=[], metavar="IRI")
+    gap.add_argument("--target", required=True, metavar="IRI")
+    gap.add_argument("--lang", default="sv")
+    _data_options(gap)
+    return parser
+
+
+def _print_table(variables: list[str], rows: list[dict[str, object]]) -> None:
+    """Print rows as an aligned text table with short names for known namespaces."""
+    cells = [[_short(row.get(v)) for v in variables] for row in rows]
+    widths = [max([len(v)] + [len(c[i]) for c in cells]) for i, v in enumerate(variables)]
+    print("  ".join(v.ljust(w) for v, w in zip(variables, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+
+
+def _short(term: object) -> str:
+    """A term as a person reads it: prefixed IRI, or the literal's text."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        for prefix, base in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+            if term.value.startswith(base):
+                return f"{prefix}:{term.value[len(base):]}"
+        return f"<{term.value}>"
+    return getattr(term, "value", str(term))
+
+
+def _open(args: argparse.Namespace) -> Store:
+    """Open the graph the command asked for."""
+    return open_graph(args.data, args.store)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Run a named query or SPARQL file and print the result."""
+    if not args.name:
+        for q in named_queries().values():
+            params = ", ".join(f"{p.name} ({p.kind})" for p in q.params) or "no parameters"
+            print(f"{q.name}\n    {q.description}\n    parameters: {params}")
+        return EXIT_OK
+    query = get_query(args.name)
+    raw = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--param {item!r}: write NAME=VALUE, e.g. --param level=eqf:4")
+        raw[name] = value
+    result = _open(args).query(query.text, query.bind(raw))
+    if isinstance(result, ox.QueryBoolean):
+        print("true" if bool(result) else "false")
+        return EXIT_OK
+    if isinstance(result, ox.QueryTriples):
+        sys.stdout.write(ox.serialize(list(result), format=ox.RdfFormat.TURTLE).decode())
+        return EXIT_OK
+    if args.format != "table":
+        fmt = ox.QueryResultsFormat.JSON if args.format == "json" else ox.QueryResultsFormat.CSV
+        sys.stdout.write(result.serialize(format=fmt).decode())
+        return EXIT_OK
+    variables = [v.value for v in result.variables]
+    rows = [{v: row[v] for v in variables} for row in result]
+    _print_table(variables, rows)
+    return EXIT_NONCONFORMANT if query.is_check and rows else EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate files and print the report."""
+    report = validate_files(args.files, mode=args.mode)
+    if args.format == "json":
+        print(json.dumps({"conforms": report.conforms,
+                          "findings": [f.__dict__ for f in report.findings]}, indent=2, ensure_ascii=False))
+    else:
+        print(report.text())
+    return EXIT_OK if report.conforms else EXIT_NONCONFORMANT
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Load the graph and serve the HTTP API with uvicorn."""
+    import uvicorn
+
+    from .api import create_app
+
+    warnings: tuple[str, ...] = ()
+    if args.data and not args.no_validate:
+        report = validate_files(args.data, mode="core")
+        warnings = tuple(f"{f.severity}: {f.focus_node} {f.path or ''}: {f.message}" for f in report.findings)
+        if warnings:
+            print(f"graph-service: {len(warnings)} SHACL finding(s) in --data (see /health):", file=sys.stderr)
+            print(report.text(), file=sys.stderr)
+    settings = Settings(data=tuple(Path(p) for p in args.data), store_dir=Path(args.store) if args.store else None,
+                        host=args.host, port=args.port, warnings=warnings)
+    app = create_app(settings, _open(args))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return EXIT_OK
+
+
+COMMANDS = {"serve": cmd_serve, "validate": cmd_validate, "query": cmd_query}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``graph-service`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (LoadError, QueryError, UsageError) as err:
+        print(f"graph-service {args.command}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SyntaxError as err:
+        print(f"graph-service {args.command}: the SPARQL query does not parse: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

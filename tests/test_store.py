@@ -1,0 +1,120 @@
+"""store.py: atomic, located loading into one named graph per source, in memory or on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from graph_service.store import LoadError, Store, parse_file
+
+TTL = '@prefix : <http://example.org/> .\n:a :p :b .\n:a :p "två"@sv .\n'
+BROKEN = '@prefix : <http://example.org/> .\n:a :p :b .\n:c :p "unterminated .\n'
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_each_file_gets_its_own_named_graph(empty_store: Store, tmp_path: Path) -> None:
+    graph = empty_store.load_file(write(tmp_path, "a.ttl", TTL))
+    assert graph == (tmp_path / "a.ttl").resolve().as_uri()
+    [source] = empty_store.sources()
+    assert (source.graph, source.quads) == (graph, 2)
+    rows = empty_store.select("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert {r["g"].value for r in rows} == {graph}
+
+
+def test_broken_file_names_file_line_column_and_changes_nothing(empty_store: Store, tmp_path: Path) -> None:
+    good = write(tmp_path, "good.ttl", TTL)
+    empty_store.load_file(good, "http://example.org/graph/catalogue")
+    before = empty_store.dump()
+    bad = write(tmp_path, "bad.ttl", BROKEN)
+    with pytest.raises(LoadError) as caught:
+        empty_store.load_file(bad, "http://example.org/graph/catalogue")
+    err = caught.value
+    assert err.path == str(bad) and err.line == 3 and err.column is not None
+    assert str(err).startswith(f"{bad}:3:")
+    assert empty_store.dump() == before
+
+
+def test_reload_replaces_the_graph_as_a_unit(empty_store: Store, tmp_path: Path) -> None:
+    path = write(tmp_path, "a.ttl", TTL)
+    empty_store.load_file(path)
+    write(tmp_path, "a.ttl", '@prefix : <http://example.org/> .\n:x :p :y .\n')
+    empty_store.load_file(path)
+    rows = empty_store.select("SELECT ?s WHERE { ?s ?p ?o }")
+    assert [r["s"].value for r in rows] == ["http://example.org/x"]
+
+
+def test_remove_source(empty_store: Store, tmp_path: Path) -> None:
+    graph = empty_store.load_file(write(tmp_path, "a.ttl", TTL))
+    assert empty_store.remove_source(graph) is True
+    assert len(empty_store.select("SELECT * WHERE { ?s ?p ?o }")) == 0
+    assert empty_store.sources() == []
+    assert empty_store.remove_source(graph) is False
+
+
+@pytest.mark.parametrize("fmt,name", [
+    (ox.RdfFormat.N_TRIPLES, "a.nt"),
+    (ox.RdfFormat.N_QUADS, "a.nq"),
+    (ox.RdfFormat.TRIG, "a.trig"),
+    (ox.RdfFormat.JSON_LD, "a.jsonld"),
+    (ox.RdfFormat.RDF_XML, "a.rdf"),
+])
+def test_every_supported_format_loads_the_same_triples(empty_store: Store, tmp_path: Path, fmt, name) -> None:
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in parse_file(write(tmp_path, "a.ttl", TTL))]
+    (tmp_path / name).write_bytes(ox.serialize(triples, format=fmt))
+    empty_store.load_file(tmp_path / name)
+    rows = empty_store.select("SELECT ?o WHERE { <http://example.org/a> <http://example.org/p> ?o }")
+    assert sorted(r["o"].value for r in rows) == ["http://example.org/b", "två"]
+
+
+def test_trig_named_graphs_are_replaced_with_their_source(empty_store: Store, tmp_path: Path) -> None:
+    path = write(tmp_path, "d.trig", '@prefix : <http://example.org/> .\n:a :p :b .\n:g1 { :c :p :d }\n')
+    source = empty_store.load_file(path)
+    graphs = {r["g"].value for r in empty_store.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
+    assert graphs == {source, "http://example.org/g1"}
+    write(tmp_path, "d.trig", '@prefix : <http://example.org/> .\n:g2 { :e :p :f }\n')
+    empty_store.load_file(path)
+    graphs = {r["g"].value for r in empty_store.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
+    assert graphs == {"http://example.org/g2"}
+
+
+def test_unknown_extension_is_a_load_error(empty_store: Store, tmp_path: Path) -> None:
+    with pytest.raises(LoadError, match="unknown RDF file extension '.csv'"):
+        empty_store.load_file(write(tmp_path, "a.csv", "x,y"))
+
+
+def test_missing_file_is_a_load_error(empty_store: Store, tmp_path: Path) -> None:
+    with pytest.raises(LoadError, match="cannot read the file"):
+        empty_store.load_file(tmp_path / "nope.ttl")
+
+
+def test_parameters_are_bound_as_terms_not_pasted(empty_store: Store, tmp_path: Path) -> None:
+    empty_store.load_file(write(tmp_path, "a.ttl", TTL))
+    hostile = ox.Literal('x" } ; DROP ALL ; SELECT * { "')
+    rows = empty_store.select("SELECT ?s ?o WHERE { ?s ?p ?o }", {"o": hostile})
+    assert rows == []
+    rows = empty_store.select("SELECT ?s ?o WHERE { ?s ?p ?o }", {"o": ox.Literal("två", language="sv")})
+    assert [r["s"].value for r in rows] == ["http://example.org/a"]
+
+
+def test_disk_store_survives_reopening(tmp_path: Path) -> None:
+    directory = tmp_path / "db"
+    store = Store(directory)
+    graph = store.load_file(write(tmp_path, "a.ttl", TTL))
+    store.flush()
+    del store
+    reopened = Store(directory)
+    assert [s.graph for s in reopened.sources()] == [graph]
+    assert len(reopened.select("SELECT * WHERE { ?s ?p ?o }")) == 2
+
+
+def test_bookkeeping_graph_stays_out_of_query_results(empty_store: Store, tmp_path: Path) -> None:
+    empty_store.load_file(write(tmp_path, "a.ttl", TTL))
+    predicates = {r["p"].value for r in empty_store.select("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")}
+    assert predicates == {"http://example.org/p"}
