@@ -1,0 +1,90 @@
+"""cli.py through the real console script: validate, query, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXE = [str(Path(sys.executable).with_name("graph-service"))]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(EXE + list(args), capture_output=True, text=True, timeout=120)
+
+
+def test_validate_conformant_file_exits_0(data_dir: Path) -> None:
+    done = run("validate", str(data_dir / "mini-catalogue.ttl"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "conforms" in done.stdout
+
+
+def test_validate_invalid_file_exits_1_with_report(data_dir: Path) -> None:
+    done = run("validate", str(data_dir / "invalid-element.ttl"))
+    assert done.returncode == 1
+    assert "<http://example.org/invalid/bad>" in done.stdout
+    assert "mm:eqfLevel" in done.stdout
+
+
+def test_validate_json_report(data_dir: Path) -> None:
+    done = run("validate", "--format", "json", str(data_dir / "invalid-element.ttl"))
+    report = json.loads(done.stdout)
+    assert report["conforms"] is False
+    assert any(f["path"] == "mm:participationForm" for f in report["findings"])
+
+
+def test_validate_broken_file_exits_2_with_location(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.ttl"
+    bad.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b .\n")
+    done = run("validate", str(bad))
+    assert done.returncode == 2
+    assert f"{bad}:2:" in done.stderr
+
+
+def test_query_named_with_parameter_as_table(data_dir: Path) -> None:
+    done = run("query", "credentials-by-eqf-level", "--param", "level=eqf:4",
+               "--data", str(data_dir / "mini-catalogue.ttl"))
+    assert done.returncode == 0, done.stderr
+    assert "<http://example.org/mini/cred2>" in done.stdout and "(2 rows)" in done.stdout
+
+
+def test_query_json_and_csv(data_dir: Path) -> None:
+    args = ["query", "credentials-by-eqf-level", "--data", str(data_dir / "mini-catalogue.ttl")]
+    results = json.loads(run(*args, "--format", "json").stdout)
+    assert len(results["results"]["bindings"]) == 3
+    csv = run(*args, "--format", "csv").stdout.splitlines()
+    assert csv[0].strip() == "credential,label,level,hours" and len(csv) == 4
+
+
+def test_query_file(tmp_path: Path, data_dir: Path) -> None:
+    path = tmp_path / "ask.rq"
+    path.write_text("ASK { ?c a <https://w3id.org/mikromerit/ns#MicroCredential> }")
+    done = run("query", str(path), "--data", str(data_dir / "mini-catalogue.ttl"))
+    assert done.stdout.strip() == "true"
+
+
+def test_query_list_names_every_query() -> None:
+    done = run("query")
+    assert "credentials-by-life-area" in done.stdout and "parameters: lifeArea (IRI)" in done.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["query", "nope"], "neither a named query nor a file"),
+    (["query", "credentials-by-eqf-level", "--param", "level"], "write NAME=VALUE"),
+    (["query", "credentials-by-eqf-level", "--param", "lvl=eqf:4"], "has no parameter 'lvl'"),
+])
+def test_query_bad_input_exits_2(args: list[str], message: str) -> None:
+    done = run(*args)
+    assert done.returncode == 2
+    assert message in done.stderr
+
+
+def test_data_check_with_rows_exits_1(tmp_path: Path) -> None:
+    path = tmp_path / "c.ttl"
+    path.write_text("@prefix mm: <https://w3id.org/mikromerit/ns#> .\n<http://example.org/x> a mm:MicroCredential .\n")
+    done = run("query", "outcome-dimension-missing-violation", "--data", str(path))
+    assert done.returncode == 1
+    assert "(3 rows)" in done.stdout

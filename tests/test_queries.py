@@ -1,0 +1,95 @@
+"""queries/: every named query parses, documents itself, and binds parameters as terms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from graph_service.loading import open_graph
+from graph_service.queries import Param, QueryError, get_query, named_queries, to_term
+
+MINI = "http://example.org/mini/"
+
+
+@pytest.fixture
+def mini(data_dir: Path):
+    return open_graph([data_dir / "mini-catalogue.ttl"])
+
+
+def iris(rows, var: str) -> list[str]:
+    return [r[var].value for r in rows if var in r]
+
+
+@pytest.mark.parametrize("name", sorted(named_queries()))
+def test_every_named_query_runs_and_has_a_header(mini, name: str) -> None:
+    query = named_queries()[name]
+    assert query.description, f"{name}.rq needs a first comment line saying what it answers"
+    mini.query(query.text)
+    projected = query.text.split("WHERE")[0]
+    for param in query.params:
+        assert f"?{param.name}" in projected, f"{name}: parameter ?{param.name} must be projected"
+
+
+@pytest.mark.parametrize("name", sorted(named_queries()))
+def test_no_named_query_uses_filter_not_exists(name: str) -> None:
+    assert "NOT EXISTS" not in named_queries()[name].text.upper()
+
+
+def test_credentials_by_eqf_level_binds_a_prefixed_name(mini) -> None:
+    query = named_queries()["credentials-by-eqf-level"]
+    rows = mini.select(query.text, query.bind({"level": "eqf:4"}))
+    assert iris(rows, "credential") == [MINI + "cred2", MINI + "cred3"]
+
+
+def test_role_requirement_credentials(mini) -> None:
+    query = named_queries()["role-requirement-credentials"]
+    rows = mini.select(query.text, query.bind({"role": f"<{MINI}senior>"}))
+    assert sorted(zip(iris(rows, "competence"), iris(rows, "credential"))) == [
+        (MINI + "c1", MINI + "cred1"), (MINI + "c2", MINI + "cred2"), (MINI + "c3", MINI + "cred3")]
+
+
+def test_ladder_roles(mini) -> None:
+    rows = mini.select(named_queries()["ladder-roles"].text)
+    assert [(r["role"].value, r["nextRole"].value) for r in rows] == [(MINI + "junior", MINI + "senior")]
+
+
+def test_uncovered_requirements_uses_minus(mini, data_dir: Path) -> None:
+    store = open_graph([data_dir / "mini-catalogue.ttl", data_dir / "core-only.ttl"])
+    rows = store.select(named_queries()["uncovered-requirements"].text)
+    assert rows == []
+    store.update("DELETE WHERE { GRAPH ?g { <http://example.org/core/tigcourse> ?p ?o } }")
+    rows = store.select(named_queries()["uncovered-requirements"].text)
+    assert iris(rows, "competence") == ["http://example.org/core/tig"]
+
+
+def test_unknown_parameter_and_bad_values_are_clear_errors() -> None:
+    query = named_queries()["credentials-by-eqf-level"]
+    with pytest.raises(QueryError, match="has no parameter 'lvl'.*level"):
+        query.bind({"lvl": "eqf:4"})
+    with pytest.raises(QueryError, match="is not an IRI"):
+        query.bind({"level": "not an iri"})
+
+
+def test_hostile_parameter_values_never_reach_the_query_text(mini) -> None:
+    query = named_queries()["labels"]
+    with pytest.raises(QueryError, match="is not an IRI"):
+        query.bind({"resource": "http://example.org/x> } ; DROP ALL ; #"})
+    term = to_term(Param("q", "string", ""), '" } ; DROP ALL ; #')
+    assert isinstance(term, ox.Literal) and term.value == '" } ; DROP ALL ; #'
+    assert mini.select("SELECT ?s ?q WHERE { ?s ?p ?q }", {"q": term}) == []
+    assert len(mini.select("SELECT * WHERE { ?s ?p ?o }")) > 0
+
+
+def test_get_query_by_file_and_unknown_name(tmp_path: Path) -> None:
+    path = tmp_path / "mine.rq"
+    path.write_text("# Count triples.\nSELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }\n")
+    assert get_query(str(path)).description == "Count triples."
+    with pytest.raises(QueryError, match="neither a named query nor a file"):
+        get_query("no-such-query")
+
+
+def test_violation_checks_are_marked() -> None:
+    checks = {n for n, q in named_queries().items() if q.is_check}
+    assert {"outcome-dimension-missing-violation", "care-credential-unmapped-violation"} <= checks
