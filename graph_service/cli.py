@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Sequence
 
 import pyoxigraph as ox
+from pydantic import BaseModel
 
 from .loading import open_graph
-from .namespaces import PREFIXES
+from .namespaces import PREFIXES, expand
+from .planner import PlanningInputError
 from .queries import QueryError, get_query, named_queries
+from .service import Service
 from .settings import Settings
 from .store import LoadError, Store
 from .validation import validate_files
@@ -60,12 +63,38 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--format", choices=["table", "json", "csv"], default="table")
     _data_options(query)
 
-    gap = sub.add_parser("gap", help="what a person misses for a target role and the credentials that bridge it")
-    gap.add_argument("--holds", action="append", default=[], metavar="IRI")
-    gap.add_argument("--target", required=True, metavar="IRI")
-    gap.add_argument("--lang", default="sv")
-    _data_options(gap)
+    gap = sub.add_parser("gap", help="what a person misses for a target role and the credentials that bridge it "
+                         "(prints the JSON of POST /api/gap)")
+    _holds_option(gap)
+    gap.add_argument("--target", required=True, metavar="IRI", help="the role aimed for")
+    _planning_options(gap)
+
+    ladder = sub.add_parser("ladder", help="the shortest chain of roles from one to another, with a plan per step "
+                            "(prints the JSON of GET /api/ladder)")
+    ladder.add_argument("--from", dest="source", required=True, metavar="IRI", help="the role held now")
+    ladder.add_argument("--to", required=True, metavar="IRI", help="the role aimed for")
+    _holds_option(ladder)
+    _planning_options(ladder)
+
+    coverage = sub.add_parser("coverage", help="which demand (role requirements, life areas, plan sections) "
+                              "credentials cover (prints the JSON of GET /api/coverage)")
+    coverage.add_argument("--lang", choices=["sv", "en"], default="sv", help="label language")
+    _data_options(coverage)
     return parser
+
+
+def _holds_option(parser: argparse.ArgumentParser) -> None:
+    """--holds, repeatable, empty by default."""
+    parser.add_argument("--holds", action="append", default=[], metavar="IRI",
+                        help="a credential, competence or role the person holds; repeat for several")
+
+
+def _planning_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by gap and ladder."""
+    parser.add_argument("--lang", choices=["sv", "en"], default="sv", help="label language")
+    parser.add_argument("--time-limit", type=float, default=Settings.plan_time_limit, metavar="SECONDS",
+                        help="stop the optimiser after this long and report the best plan as not optimal")
+    _data_options(parser)
 
 
 def _print_table(variables: list[str], rows: list[dict[str, object]]) -> None:
@@ -158,7 +187,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"serve": cmd_serve, "validate": cmd_validate, "query": cmd_query}
+def _service(args: argparse.Namespace) -> Service:
+    """A service over the graph the command asked for."""
+    return Service(_open(args), time_limit=getattr(args, "time_limit", Settings.plan_time_limit))
+
+
+def _print_json(answer: BaseModel) -> None:
+    """Print an answer exactly as the HTTP API serialises it."""
+    print(json.dumps(answer.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False))
+
+
+def cmd_gap(args: argparse.Namespace) -> int:
+    """Print the gap answer for --holds and --target."""
+    holds = [expand(h) for h in args.holds]
+    _print_json(_service(args).gap(holds, expand(args.target), args.lang))
+    return EXIT_OK
+
+
+def cmd_ladder(args: argparse.Namespace) -> int:
+    """Print the ladder from --from to --to."""
+    holds = [expand(h) for h in args.holds]
+    _print_json(_service(args).ladder(expand(args.source), expand(args.to), holds, args.lang))
+    return EXIT_OK
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    """Print the coverage of demand by credentials."""
+    _print_json(_service(args).coverage(args.lang))
+    return EXIT_OK
+
+
+COMMANDS = {"serve": cmd_serve, "validate": cmd_validate, "query": cmd_query, "gap": cmd_gap,
+            "ladder": cmd_ladder, "coverage": cmd_coverage}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -166,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (LoadError, QueryError, UsageError) as err:
+    except (LoadError, QueryError, UsageError, PlanningInputError) as err:
         print(f"graph-service {args.command}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SyntaxError as err:

@@ -35,7 +35,10 @@ def pilot_files() -> list[Path]:
 def bundled_graph_iri(path: Path) -> str:
     """A stable graph IRI for a bundled file (same on every machine), else the file's URI."""
     for name in BUNDLED:
-        folder = resource_dir(name)
+        try:
+            folder = resource_dir(name)
+        except FileNotFoundError:
+            continue
         if path.resolve().parent == folder.resolve():
             return f"{GRAPH_BASE}{name}/{path.name}"
     return path.resolve().as_uri()

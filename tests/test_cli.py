@@ -88,3 +88,59 @@ def test_data_check_with_rows_exits_1(tmp_path: Path) -> None:
     done = run("query", "outcome-dimension-missing-violation", "--data", str(path))
     assert done.returncode == 1
     assert "(3 rows)" in done.stdout
+
+
+MINI = "http://example.org/mini/"
+
+
+def test_gap_prints_the_same_json_as_the_api(data_dir: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from graph_service.api import create_app
+    from graph_service.loading import open_graph
+    from graph_service.settings import Settings
+
+    path = data_dir / "mini-catalogue.ttl"
+    done = run("gap", "--data", str(path), "--holds", MINI + "cred1", "--holds", MINI + "c3",
+               "--target", MINI + "senior")
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    client = TestClient(create_app(Settings(data=(path,)), open_graph([path])))
+    answered = client.post("/api/gap", json={"holds": [MINI + "cred1", MINI + "c3"], "target": MINI + "senior"})
+    assert printed == answered.json()
+    assert [s["credential"] for s in printed["plan"]] == [MINI + "cred2"]
+
+
+def test_gap_without_holds_starts_from_nothing(data_dir: Path) -> None:
+    done = run("gap", "--data", str(data_dir / "mini-catalogue.ttl"), "--target", MINI + "senior", "--lang", "en")
+    body = json.loads(done.stdout)
+    assert body["totalWorkloadHours"] == 38.0 and body["plan"][0]["label"] == "Basic course"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--target", MINI + "nobody"], "not in the graph"),
+    (["--target", MINI + "cred1"], "is a credential, not a role"),
+    (["--holds", MINI + "ghost", "--target", MINI + "senior"], "holds"),
+])
+def test_gap_bad_input_exits_2(data_dir: Path, args: list[str], message: str) -> None:
+    done = run("gap", "--data", str(data_dir / "mini-catalogue.ttl"), *args)
+    assert done.returncode == 2 and message in done.stderr and done.stdout == ""
+
+
+def test_gap_on_a_file_that_does_not_parse_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.ttl"
+    bad.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b .\n")
+    done = run("gap", "--data", str(bad), "--target", MINI + "senior")
+    assert done.returncode == 2 and "broken.ttl" in done.stderr and "line 2" in done.stderr
+
+
+def test_ladder_and_coverage_commands(data_dir: Path) -> None:
+    path = str(data_dir / "mini-catalogue.ttl")
+    done = run("ladder", "--data", path, "--from", MINI + "junior", "--to", MINI + "senior")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["roles"] == [MINI + "junior", MINI + "senior"]
+    done = run("ladder", "--data", path, "--from", MINI + "senior", "--to", MINI + "junior")
+    assert done.returncode == 2 and "no chain" in done.stderr
+    done = run("coverage", "--data", path)
+    roles = {r["role"]: r["share"] for r in json.loads(done.stdout)["roles"]}
+    assert roles == {MINI + "junior": 1.0, MINI + "senior": 1.0}

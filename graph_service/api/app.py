@@ -1,17 +1,22 @@
-"""The FastAPI application: one router per resource, the store shared through app state."""
+"""The FastAPI application: one router per resource, the store and service in app state."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from .. import __version__
+from ..service import Service
 from ..settings import Settings
 from ..store import Store
-from . import health
+from . import browse, errors, health, planning
 
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
-    """Build the app over an already loaded store."""
+    """Build the app over an already loaded store.
+
+    Route handlers are plain (sync) functions, so FastAPI runs them in its thread pool and
+    a query never blocks the event loop.
+    """
     app = FastAPI(
         title="graph-service",
         version=__version__,
@@ -20,5 +25,9 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
-    app.include_router(health.router)
+    app.state.service = Service(store, time_limit=settings.plan_time_limit,
+                                fallback_language=settings.fallback_language)
+    errors.install(app)
+    for module in (health, planning, browse):
+        app.include_router(module.router)
     return app

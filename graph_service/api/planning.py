@@ -1,0 +1,53 @@
+"""Gap, ladder and coverage routes: the counsellor's and curriculum designer's questions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from ..namespaces import expand
+from ..schemas import CoverageAnswer, ErrorBody, GapAnswer, GapRequest, LadderAnswer, ReachableAnswer
+from .deps import LanguageDep, ServiceDep
+
+router = APIRouter(prefix="/api", tags=["planning"])
+_ERRORS = {422: {"model": ErrorBody, "description": "unknown IRI, an IRI of the wrong kind, or malformed input"},
+           400: {"model": ErrorBody, "description": "the body is not valid JSON"}}
+
+
+@router.post("/gap", response_model=GapAnswer, responses=_ERRORS, summary="What a person misses, and the cheapest plan")
+def gap(request: GapRequest, service: ServiceDep, lang: LanguageDep) -> GapAnswer:
+    """Missing competences for the target role, what no credential can bridge, and the
+    minimum-workload set of credentials that closes the rest, in study order."""
+    return service.gap([expand(h) for h in request.holds], expand(request.target), lang)
+
+
+@router.get("/ladder", response_model=LadderAnswer, response_model_by_alias=True,
+            responses={**_ERRORS, 404: {"model": ErrorBody, "description": "no chain of roles leads there"}},
+            summary="The career ladder between two roles, with a plan per step")
+def ladder(
+    service: ServiceDep,
+    lang: LanguageDep,
+    source: Annotated[str, Query(alias="from", min_length=1, description="IRI of the role to start from")],
+    to: Annotated[str, Query(min_length=1, description="IRI of the role to reach")],
+    holds: Annotated[list[str], Query(description="IRIs the person holds besides the start role")] = [],
+) -> LadderAnswer:
+    """The shortest chain of roles along mm:nextRole, each step with what it newly requires."""
+    return service.ladder(expand(source), expand(to), [expand(h) for h in holds], lang)
+
+
+@router.get("/ladder/reachable", response_model=ReachableAnswer, response_model_by_alias=True, responses=_ERRORS,
+            summary="Every role reachable from a role")
+def reachable(
+    service: ServiceDep,
+    lang: LanguageDep,
+    source: Annotated[str, Query(alias="from", min_length=1, description="IRI of the role to start from")],
+) -> ReachableAnswer:
+    """All roles reachable from one role along mm:nextRole, however many steps away."""
+    return service.reachable(expand(source), lang)
+
+
+@router.get("/coverage", response_model=CoverageAnswer, summary="Where demand has credentials and where it has none")
+def coverage(service: ServiceDep, lang: LanguageDep) -> CoverageAnswer:
+    """Per role requirement, IBIC life area and care-plan section: the credentials that cover it."""
+    return service.coverage(lang)

@@ -1,0 +1,246 @@
+"""The questions the service answers (gap, ladder, coverage, browse), shared by API and CLI.
+
+It reads the graph once into plain records and labels (cached until the graph changes) and
+hands them to the planner; every answer carries labels in the language asked for.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from typing import Iterable
+
+import pyoxigraph as ox
+
+from . import planner
+from .catalogue import Selectable, labels, load_catalogue
+from .model import Catalogue
+from .namespaces import MM, RDF
+from .queries import named_queries
+from .schemas import (ConceptSummary, CoverageAnswer, CoverageCell, CredentialSummary, GapAnswer, LadderAnswer,
+                      LadderStep, PlanStep, ReachableAnswer, ResourceView, RoleCoverage, Statement)
+
+_FACETS = {MM + n: n for n in ("eqfLevel", "seqfLevel", "sector", "lifeArea", "carePlanSection", "workloadHours",
+                                "ects", "passThreshold", "prerequisite", "teaches", "entryLevel", "illustrative")}
+
+
+class UnknownResource(LookupError):
+    """The graph says nothing about an IRI."""
+
+    def __init__(self, iri: str):
+        self.iri = iri
+        super().__init__(f"the graph has nothing about <{iri}>")
+
+
+class Service:
+    """Answers over one store; call `refresh()` after the graph changes."""
+
+    def __init__(self, store: Selectable, *, time_limit: float = 5.0, fallback_language: str = "en"):
+        self.store = store
+        self.time_limit = time_limit
+        self.fallback = fallback_language
+        self._lock = threading.Lock()
+        self._catalogue: Catalogue | None = None
+        self._labels: dict[str, dict[str, str]] = {}
+        self._facets: dict[str, dict[str, list[ox.NamedNode | ox.Literal]]] | None = None
+
+    def refresh(self) -> None:
+        """Forget the cached records so the next answer reads the graph again."""
+        with self._lock:
+            self._catalogue, self._labels, self._facets = None, {}, None
+
+    def catalogue(self) -> Catalogue:
+        """The planner's records of the graph (cached)."""
+        with self._lock:
+            if self._catalogue is None:
+                self._catalogue = load_catalogue(self.store)
+            return self._catalogue
+
+    def labels(self, lang: str) -> dict[str, str]:
+        """Labels in `lang`, falling back to the fallback language, then any (cached per language)."""
+        with self._lock:
+            if lang not in self._labels:
+                self._labels[lang] = labels(self.store, lang, self.fallback)
+            return self._labels[lang]
+
+    def _pick(self, iris: Iterable[str], lang: str) -> dict[str, str]:
+        """The labels of the given IRIs that have one."""
+        names = self.labels(lang)
+        return {iri: names[iri] for iri in sorted(set(iris)) if iri in names}
+
+    def gap(self, holds: list[str], target: str, lang: str = "sv") -> GapAnswer:
+        """The contract's gap answer for a person.
+
+        :raises planner.PlanningInputError: for an unknown IRI or one of the wrong kind.
+        """
+        result = planner.gap(self.catalogue(), holds, target, time_limit=self.time_limit)
+        return self._gap_answer(result, lang)
+
+    def _gap_answer(self, result: planner.GapResult, lang: str) -> GapAnswer:
+        """Shape a planner result as the contract's JSON, with labels."""
+        names = self.labels(lang)
+        plan = [PlanStep(credential=s.credential, label=names.get(s.credential), workloadHours=s.workload_hours,
+                         covers=list(s.covers), prerequisites=list(s.prerequisites)) for s in result.plan]
+        mentioned = [result.target, *result.missing, *result.held_competences]
+        mentioned += [iri for s in plan for iri in (s.credential, *s.covers, *s.prerequisites)]
+        return GapAnswer(target=result.target, missing=list(result.missing), unbridgeable=list(result.unbridgeable),
+                         plan=plan, totalWorkloadHours=result.total_workload_hours, optimal=result.optimal,
+                         held=list(result.held_competences), unbridgeableReasons=dict(result.unbridgeable_reasons),
+                         labels=self._pick(mentioned, lang))
+
+    def ladder(self, source: str, to: str, holds: list[str], lang: str = "sv") -> LadderAnswer:
+        """The shortest chain of roles with the plan for each step.
+
+        :raises planner.NoLadderError: when no chain of mm:nextRole leads there.
+        :raises planner.PlanningInputError: for unknown IRIs or ones of the wrong kind.
+        """
+        result = planner.ladder(self.catalogue(), source, to, holds, time_limit=self.time_limit)
+        names = self.labels(lang)
+        steps = [LadderStep(role=s.role, label=names.get(s.role), newlyRequired=list(s.newly_required),
+                            gap=self._gap_answer(s.gap, lang)) for s in result.steps]
+        return LadderAnswer(source=source, to=to, roles=list(result.roles), steps=steps,
+                            totalWorkloadHours=sum(s.gap.totalWorkloadHours for s in steps),
+                            optimal=all(s.gap.optimal for s in steps),
+                            labels=self._pick(result.roles, lang))
+
+    def reachable(self, source: str, lang: str = "sv") -> ReachableAnswer:
+        """Every role reachable from `source` along mm:nextRole.
+
+        :raises planner.PlanningInputError: if `source` is not a role.
+        """
+        roles = planner.reachable_roles(self.catalogue(), source)
+        return ReachableAnswer(source=source, roles=roles, labels=self._pick([source, *roles], lang))
+
+    def coverage(self, lang: str = "sv") -> CoverageAnswer:
+        """For every role requirement, life area and plan section: which credentials cover it."""
+        names = self.labels(lang)
+        catalogue = self.catalogue()
+        taught_by: dict[str, list[str]] = defaultdict(list)
+        for credential in sorted(catalogue.credentials.values(), key=lambda c: c.iri):
+            for competence in credential.teaches:
+                taught_by[competence].append(credential.iri)
+        roles = []
+        for role in sorted(catalogue.roles.values(), key=lambda r: r.iri):
+            cells = [CoverageCell(iri=c, label=names.get(c), credentials=taught_by.get(c, []))
+                     for c in sorted(role.requires)]
+            covered = sum(1 for c in cells if c.credentials)
+            roles.append(RoleCoverage(role=role.iri, label=names.get(role.iri), requirements=cells, covered=covered,
+                                      total=len(cells), share=covered / len(cells) if cells else 1.0))
+        areas = self._concept_cells("life-area-coverage", "lifeArea", names)
+        sections = self._concept_cells("care-plan-section-coverage", "section", names)
+        uncovered = {c.iri: c for r in roles for c in r.requirements if not c.credentials}
+        uncovered.update({c.iri: c for c in areas + sections if not c.credentials})
+        mentioned = [r.role for r in roles] + list(uncovered)
+        return CoverageAnswer(roles=roles, lifeAreas=areas, carePlanSections=sections,
+                              uncovered=sorted(uncovered.values(), key=lambda c: c.iri),
+                              labels=self._pick(mentioned, lang))
+
+    def _concept_cells(self, query: str, var: str, names: dict[str, str]) -> list[CoverageCell]:
+        """Run a coverage query (concept, optional credential) into one cell per concept."""
+        found: dict[str, list[str]] = defaultdict(list)
+        for row in self.store.select(named_queries()[query].text):
+            cell = found[row[var].value]
+            if "credential" in row:
+                cell.append(row["credential"].value)
+        return [CoverageCell(iri=iri, label=names.get(iri), credentials=sorted(set(creds)))
+                for iri, creds in sorted(found.items())]
+
+    def _credential_facets(self) -> dict[str, dict[str, list[ox.NamedNode | ox.Literal]]]:
+        """Every credential's browsable facets (cached)."""
+        with self._lock:
+            if self._facets is None:
+                facets: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+                for row in self.store.select(named_queries()["credential-facets"].text):
+                    facets[row["credential"].value][_FACETS[row["facet"].value]].append(row["value"])
+                self._facets = facets
+            return self._facets
+
+    def credentials(self, lang: str = "sv", *, sector: str | None = None, eqf: str | None = None,
+                    seqf: str | None = None, life_area: str | None = None, section: str | None = None,
+                    text: str | None = None) -> list[CredentialSummary]:
+        """Credentials, filtered by sector, level, life area, plan section and label text (sv or en)."""
+        names = self.labels(lang)
+        other = self.labels("en" if lang == "sv" else "sv")
+        found = []
+        for iri, facets in sorted(self._credential_facets().items()):
+            summary = _summary(iri, facets, names.get(iri))
+            wanted = [(sector, summary.sector), (eqf, [summary.eqfLevel]), (seqf, [summary.seqfLevel]),
+                      (life_area, summary.lifeAreas), (section, summary.carePlanSections)]
+            if any(value is not None and value not in have for value, have in wanted):
+                continue
+            if text and not any(text.casefold() in (n or "").casefold() for n in (names.get(iri), other.get(iri))):
+                continue
+            found.append(summary)
+        return found
+
+    def roles(self, lang: str = "sv") -> list[ConceptSummary]:
+        """Every role with what it requires and where it leads."""
+        names = self.labels(lang)
+        previous: dict[str, list[str]] = defaultdict(list)
+        for role in self.catalogue().roles.values():
+            for nxt in role.next_roles:
+                previous[nxt].append(role.iri)
+        return [ConceptSummary(iri=r.iri, label=names.get(r.iri),
+                               links={"requires": sorted(r.requires), "nextRole": sorted(r.next_roles),
+                                      "previousRole": sorted(previous[r.iri])})
+                for r in sorted(self.catalogue().roles.values(), key=lambda r: r.iri)]
+
+    def competences(self, lang: str = "sv") -> list[ConceptSummary]:
+        """Every competence with the credentials that teach it and the roles that require it."""
+        names = self.labels(lang)
+        catalogue = self.catalogue()
+        links: dict[str, dict[str, list[str]]] = {c: {"taughtBy": [], "requiredBy": []} for c in catalogue.competences}
+        for credential in catalogue.credentials.values():
+            for c in credential.teaches:
+                links.setdefault(c, {"taughtBy": [], "requiredBy": []})["taughtBy"].append(credential.iri)
+        for role in catalogue.roles.values():
+            for c in role.requires:
+                links.setdefault(c, {"taughtBy": [], "requiredBy": []})["requiredBy"].append(role.iri)
+        return [ConceptSummary(iri=c, label=names.get(c), links={k: sorted(v) for k, v in links[c].items()})
+                for c in sorted(links)]
+
+    def resource(self, iri: str, lang: str = "sv") -> ResourceView:
+        """Everything the graph says about one IRI, outgoing and incoming.
+
+        :raises UnknownResource: if the graph has no statement about it.
+        """
+        query = named_queries()["resource-links"]
+        rows = self.store.select(query.text, {"resource": ox.NamedNode(iri)})
+        if not rows:
+            raise UnknownResource(iri)
+        names = self.labels(lang)
+        statements = [_statement(row, names) for row in rows]
+        types = sorted(s.value for s in statements if s.direction == "out" and s.property == RDF + "type")
+        return ResourceView(iri=iri, label=names.get(iri), types=types, statements=statements)
+
+
+def _statement(row: dict, names: dict[str, str]) -> Statement:
+    """One resource-links row as a Statement with the other end's label."""
+    other = row["other"]
+    is_iri = isinstance(other, ox.NamedNode)
+    lang = other.language if isinstance(other, ox.Literal) else None
+    return Statement(direction=row["direction"].value, property=row["property"].value, value=other.value,
+                     isIri=is_iri, label=names.get(other.value) if is_iri else None, lang=lang)
+
+
+def _summary(iri: str, facets: dict[str, list], label: str | None) -> CredentialSummary:
+    """A CredentialSummary from one credential's facet values."""
+    def iris(name: str) -> list[str]:
+        return sorted(v.value for v in facets.get(name, []))
+
+    def number(name: str) -> float | None:
+        values = facets.get(name)
+        return float(values[0].value) if values else None
+
+    def first(name: str) -> str | None:
+        values = iris(name)
+        return values[0] if values else None
+
+    return CredentialSummary(
+        iri=iri, label=label, workloadHours=number("workloadHours"), ects=number("ects"),
+        eqfLevel=first("eqfLevel"), seqfLevel=first("seqfLevel"), sector=iris("sector"),
+        lifeAreas=iris("lifeArea"), carePlanSections=iris("carePlanSection"), teaches=iris("teaches"),
+        prerequisites=iris("prerequisite"), passThreshold=number("passThreshold"),
+        illustrative=any(v.value == "true" for v in facets.get("illustrative", [])),
+    )
+

@@ -1,0 +1,161 @@
+"""The HTTP API through the real app (TestClient) over small catalogues: contract JSON, labels, 4xx bodies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from graph_service.api import create_app
+from graph_service.loading import open_graph
+from graph_service.settings import Settings
+
+MINI = "http://example.org/mini/"
+
+
+@pytest.fixture
+def client(data_dir: Path) -> TestClient:
+    """The app over the vocabularies and tests/data/mini-catalogue.ttl."""
+    path = data_dir / "mini-catalogue.ttl"
+    return TestClient(create_app(Settings(data=(path,)), open_graph([path])))
+
+
+def test_gap_answers_the_contract_json(client: TestClient) -> None:
+    reply = client.post("/api/gap", json={"holds": [MINI + "cred1"], "target": MINI + "senior"})
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["target"] == MINI + "senior"
+    assert body["missing"] == [MINI + "c2", MINI + "c3"]
+    assert body["unbridgeable"] == []
+    assert [s["credential"] for s in body["plan"]] == [MINI + "cred2", MINI + "cred3"]
+    first = body["plan"][0]
+    assert first == {"credential": MINI + "cred2", "label": "Fördjupningskurs", "workloadHours": 20.0,
+                     "covers": [MINI + "c2"], "prerequisites": [MINI + "cred1"]}
+    assert body["totalWorkloadHours"] == 28.0 and body["optimal"] is True
+    assert body["held"] == [MINI + "c1"]
+
+
+def test_gap_from_nothing_plans_the_prerequisite_first(client: TestClient) -> None:
+    body = client.post("/api/gap", json={"target": MINI + "senior"}).json()
+    assert [s["credential"] for s in body["plan"]] == [MINI + "cred1", MINI + "cred2", MINI + "cred3"]
+    assert body["totalWorkloadHours"] == 38.0
+
+
+@pytest.mark.parametrize("header,query,expected", [
+    (None, "", "Fördjupningskurs"),
+    ("en-GB,en;q=0.9", "", "Advanced course"),
+    ("de, en;q=0.5, sv;q=0.8", "", "Fördjupningskurs"),
+    ("sv", "?lang=en", "Advanced course"),
+])
+def test_labels_follow_accept_language(client: TestClient, header, query, expected) -> None:
+    headers = {"Accept-Language": header} if header else {}
+    body = client.post("/api/gap" + query, json={"holds": [MINI + "cred1"], "target": MINI + "senior"},
+                       headers=headers).json()
+    assert body["plan"][0]["label"] == expected
+    assert body["labels"][MINI + "cred2"] == expected
+
+
+@pytest.mark.parametrize("payload,field,value", [
+    ({"holds": [], "target": MINI + "nobody"}, "target", MINI + "nobody"),
+    ({"holds": [], "target": MINI + "cred1"}, "target", MINI + "cred1"),
+    ({"holds": [MINI + "ghost"], "target": MINI + "senior"}, "holds", MINI + "ghost"),
+    ({"holds": [], "target": ""}, "target", ""),
+    ({"holds": "not-a-list", "target": MINI + "senior"}, "holds", "not-a-list"),
+    ({"holds": []}, "target", None),
+])
+def test_bad_gap_input_is_a_422_naming_field_and_value(client: TestClient, payload, field, value) -> None:
+    reply = client.post("/api/gap", json=payload)
+    assert reply.status_code == 422
+    body = reply.json()
+    assert body["field"] == field and body["value"] == value and body["message"]
+
+
+def test_malformed_json_is_a_400(client: TestClient) -> None:
+    reply = client.post("/api/gap", content=b'{"holds": [', headers={"Content-Type": "application/json"})
+    assert reply.status_code == 400
+    assert reply.json()["error"] == "malformed_json"
+
+
+def test_ladder_with_plan_per_step(client: TestClient) -> None:
+    reply = client.get("/api/ladder", params={"from": MINI + "junior", "to": MINI + "senior"})
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["from"] == MINI + "junior" and body["roles"] == [MINI + "junior", MINI + "senior"]
+    (step,) = body["steps"]
+    assert step["newlyRequired"] == [MINI + "c2", MINI + "c3"]
+    assert [s["credential"] for s in step["gap"]["plan"]] == [MINI + "cred1", MINI + "cred2", MINI + "cred3"]
+    assert body["totalWorkloadHours"] == 38.0
+
+
+def test_ladder_holds_are_taken_into_account(client: TestClient) -> None:
+    body = client.get("/api/ladder", params={"from": MINI + "junior", "to": MINI + "senior",
+                                             "holds": [MINI + "cred1"]}).json()
+    assert body["totalWorkloadHours"] == 28.0
+
+
+def test_no_ladder_is_a_404_and_a_credential_end_a_422(client: TestClient) -> None:
+    reply = client.get("/api/ladder", params={"from": MINI + "senior", "to": MINI + "junior"})
+    assert reply.status_code == 404
+    assert reply.json()["error"] == "no_ladder" and reply.json()["value"] == MINI + "junior"
+    reply = client.get("/api/ladder", params={"from": MINI + "cred1", "to": MINI + "senior"})
+    assert reply.status_code == 422 and reply.json()["field"] == "from"
+    reply = client.get("/api/ladder", params={"to": MINI + "senior"})
+    assert reply.status_code == 422 and reply.json()["field"] == "from"
+
+
+def test_reachable_roles(client: TestClient) -> None:
+    body = client.get("/api/ladder/reachable", params={"from": MINI + "junior"}).json()
+    assert body == {"from": MINI + "junior", "roles": [MINI + "senior"],
+                    "labels": {MINI + "junior": "Junior", MINI + "senior": "Senior"}}
+
+
+def test_coverage_counts_role_requirements(client: TestClient) -> None:
+    body = client.get("/api/coverage").json()
+    senior = next(r for r in body["roles"] if r["role"] == MINI + "senior")
+    assert senior["covered"] == 3 and senior["total"] == 3 and senior["share"] == 1.0
+    cells = {c["iri"]: c["credentials"] for c in senior["requirements"]}
+    assert cells == {MINI + "c1": [MINI + "cred1"], MINI + "c2": [MINI + "cred2"], MINI + "c3": [MINI + "cred3"]}
+    assert body["uncovered"] == [] or all(not c["credentials"] for c in body["uncovered"])
+
+
+def test_browse_credentials_with_filters(client: TestClient) -> None:
+    every = client.get("/api/credentials").json()
+    assert [c["iri"] for c in every] == [MINI + "cred1", MINI + "cred2", MINI + "cred3"]
+    level4 = client.get("/api/credentials", params={"eqf": "eqf:4"}).json()
+    assert [c["iri"] for c in level4] == [MINI + "cred2", MINI + "cred3"]
+    found = client.get("/api/credentials", params={"q": "leadership"}).json()
+    assert [c["iri"] for c in found] == [MINI + "cred3"]
+    assert found[0]["workloadHours"] == 8.0 and found[0]["teaches"] == [MINI + "c3"]
+
+
+def test_browse_roles_competences_and_one_resource(client: TestClient) -> None:
+    roles = {r["iri"]: r for r in client.get("/api/roles").json()}
+    assert roles[MINI + "junior"]["links"]["nextRole"] == [MINI + "senior"]
+    assert roles[MINI + "senior"]["links"]["previousRole"] == [MINI + "junior"]
+    competences = {c["iri"]: c for c in client.get("/api/competences", headers={"Accept-Language": "en"}).json()}
+    assert competences[MINI + "c2"]["label"] == "Advanced"
+    assert competences[MINI + "c2"]["links"] == {"taughtBy": [MINI + "cred2"], "requiredBy": [MINI + "senior"]}
+    view = client.get("/api/resource", params={"iri": MINI + "cred2"}).json()
+    assert view["label"] == "Fördjupningskurs"
+    assert {(s["direction"], s["property"].rsplit("#", 1)[-1], s["value"]) for s in view["statements"]} >= {
+        ("out", "prerequisite", MINI + "cred1"), ("out", "teaches", MINI + "c2")}
+    missing = client.get("/api/resource", params={"iri": MINI + "nothing"})
+    assert missing.status_code == 404 and missing.json()["value"] == MINI + "nothing"
+
+
+def test_every_route_is_in_the_openapi_schema(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for route in ("/api/gap", "/api/ladder", "/api/ladder/reachable", "/api/coverage", "/api/credentials",
+                  "/api/roles", "/api/competences", "/api/resource", "/health"):
+        assert route in paths, route
+    assert client.get("/docs").status_code == 200
+
+
+def test_core_vocabulary_catalogue_is_planned(data_dir: Path) -> None:
+    path = data_dir / "core-only.ttl"
+    client = TestClient(create_app(Settings(data=(path,)), open_graph([path])))
+    body = client.post("/api/gap", json={"target": "http://example.org/core/welder"}).json()
+    assert [s["credential"] for s in body["plan"]] == ["http://example.org/core/migcourse",
+                                                       "http://example.org/core/tigcourse"]
+    assert body["totalWorkloadHours"] == 40.0
