@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps run test clean
+.PHONY: install system-deps run test bench clean
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ run: install
 
 test: install system-deps
 	$(BIN)/pytest
+
+# Speed goals are shown here, not in unit tests; numbers go to benchmarks/RESULTS.md.
+bench: install
+	$(BIN)/python benchmarks/bench_gap.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache test-output
