@@ -144,3 +144,11 @@ def test_ladder_and_coverage_commands(data_dir: Path) -> None:
     done = run("coverage", "--data", path)
     roles = {r["role"]: r["share"] for r in json.loads(done.stdout)["roles"]}
     assert roles == {MINI + "junior": 1.0, MINI + "senior": 1.0}
+
+
+def test_gap_accepts_a_core_vocabulary_catalogue(data_dir: Path) -> None:
+    done = run("gap", "--data", str(data_dir / "core-only.ttl"), "--target", "http://example.org/core/welder")
+    assert done.returncode == 0, done.stderr
+    body = json.loads(done.stdout)
+    assert [s["credential"] for s in body["plan"]] == ["http://example.org/core/migcourse",
+                                                       "http://example.org/core/tigcourse"]
