@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .namespaces import MMID
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -18,3 +20,16 @@ class Settings:
     fallback_language: str = "en"
     plan_time_limit: float = 5.0
     warnings: tuple[str, ...] = field(default=())
+    # SPARQL protocol: writes need this bearer token (None: no writes at all)
+    sparql_token: str | None = None
+    query_timeout: float = 5.0
+    row_cap: int = 10_000
+    query_workers: int = 2
+    # linked data: IRIs under linked_data_base dereference at linked_data_path on this server
+    linked_data_base: str = MMID
+    linked_data_path: str = "/id/"
+    # an external SPARQL 1.1 server in place of the embedded store
+    endpoint: str | None = None
+    update_endpoint: str | None = None
+    endpoint_user: str | None = None
+    endpoint_password: str | None = None
