@@ -84,10 +84,16 @@ def parse_file(path: str | Path, fmt: ox.RdfFormat | None = None) -> list[ox.Qua
         raise LoadError(str(path), err.msg or str(err), err.lineno, err.offset) from err
 
 
+def is_bookkeeping(graph: str) -> bool:
+    """Whether a graph IRI is the service's own (the meta graph or a load's scratch graph), not data."""
+    return graph == META_GRAPH.value or graph.startswith(_STAGING_PREFIX)
+
+
 class Store:
     """A pyoxigraph store, in memory or in a directory, holding one named graph per source."""
 
     def __init__(self, directory: str | Path | None = None):
+        self.directory = Path(directory) if directory is not None else None
         self._store = ox.Store(str(directory)) if directory is not None else ox.Store()
         self._drop_leftover_staging()
 
@@ -172,7 +178,7 @@ class Store:
 
     def named_graphs(self) -> list[ox.NamedNode | ox.BlankNode]:
         """Every named graph that holds data (the bookkeeping graph left out)."""
-        return [g for g in self._store.named_graphs() if g != META_GRAPH]
+        return [g for g in self._store.named_graphs() if not (isinstance(g, ox.NamedNode) and is_bookkeeping(g.value))]
 
     def select(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> list[dict[str, Term]]:
         """Run a SELECT query and return its rows as dicts of bound variables."""
@@ -189,6 +195,40 @@ class Store:
         """Serialise every quad (bookkeeping graph included) as N-Quads or another dataset format."""
         target = str(output) if isinstance(output, Path) else output
         return self._store.dump(target, format=fmt)
+
+    def graph_triples(self, graph: str | None) -> list[ox.Triple]:
+        """The triples of one named graph, or of the store's own default graph (None)."""
+        name = ox.NamedNode(graph) if graph is not None else ox.DefaultGraph()
+        return [q.triple for q in self._store.quads_for_pattern(None, None, None, name)]
+
+    def has_graph(self, graph: str) -> bool:
+        """Whether a data named graph exists (bookkeeping graphs never do)."""
+        return not is_bookkeeping(graph) and self._store.contains_named_graph(ox.NamedNode(graph))
+
+    def put_default_graph(self, triples: Iterable[ox.Triple]) -> None:
+        """Atomically make the store's own default graph hold exactly `triples`."""
+        stage = ox.NamedNode(_STAGING_PREFIX + uuid.uuid4().hex)
+        self._store.extend([ox.Quad(t.subject, t.predicate, t.object, stage) for t in triples])
+        self._store.update(f"DROP SILENT DEFAULT ; MOVE SILENT GRAPH {stage} TO DEFAULT")
+
+    def add_triples(self, graph: str | None, triples: Iterable[ox.Triple]) -> None:
+        """Add triples to a named graph (created if new) or to the default graph (None)."""
+        name = ox.NamedNode(graph) if graph is not None else ox.DefaultGraph()
+        if graph is not None and not self._store.contains_named_graph(name):
+            self._store.add_graph(name)
+        self._store.extend([ox.Quad(t.subject, t.predicate, t.object, name) for t in triples])
+
+    def drop_graph(self, graph: str | None) -> bool:
+        """Remove a named graph (as a source if it is one) or empty the default graph; False if absent."""
+        if graph is None:
+            self._store.update("DROP SILENT DEFAULT")
+            return True
+        if self.remove_source(graph):
+            return True
+        if not self.has_graph(graph):
+            return False
+        self._store.remove_graph(ox.NamedNode(graph))
+        return True
 
     def __len__(self) -> int:
         return len(self._store)

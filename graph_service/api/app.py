@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
 from fastapi import FastAPI
 
 from .. import __version__
 from ..service import Service
 from ..settings import Settings
 from ..store import Store
-from . import browse, errors, health, planning
+from . import browse, errors, graph_store, health, planning, sparql
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Stop the SPARQL query workers when the server stops."""
+    yield
+    if getattr(app.state, "query_pool", None) is not None:
+        app.state.query_pool.close()
 
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
@@ -22,12 +34,15 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         version=__version__,
         description="Knowledge graph of micro-credentials (mikromeriter): EQF/SeQF levels, IBIC life "
         "areas, care-plan sections, competences, roles, career ladders and gap bridging.",
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.write_lock = threading.RLock()
+    app.state.query_pool = None
     app.state.service = Service(store, time_limit=settings.plan_time_limit,
                                 fallback_language=settings.fallback_language)
     errors.install(app)
-    for module in (health, planning, browse):
+    for module in (health, planning, browse, sparql, graph_store):
         app.include_router(module.router)
     return app

@@ -1,0 +1,165 @@
+"""The SPARQL 1.1 Protocol endpoint at /sparql: query by GET or POST, update with a token.
+
+Queries run in killable worker processes (query_pool.py) with a time limit and a row cap;
+updates run in this process behind the bearer token, then the workers and the service's
+caches are refreshed. Handlers never run a query on the event loop.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qs
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from ..query_pool import Job, QueryPool, QueryTimeout
+from ..sparql_protocol import (DEFAULT_GRAPH, FORM_MEDIA, GRAPH_TYPES, QUERY_MEDIA, RESULT_TYPES, UPDATE_MEDIA,
+                               ProtocolError, Rendered, negotiate, parse_accept, refuse_unsafe, service_description)
+from .access import check_write_access, protocol_error, write_lock
+
+router = APIRouter(tags=["sparql"])
+_OK = {"description": "query results, in the format the Accept header asks for",
+       "content": {media: {} for media in [*RESULT_TYPES, *GRAPH_TYPES]}}
+_ERRORS = {code: {"description": text, "content": {"application/json": {}}} for code, text in {
+    400: "the query or update does not parse, or the request is malformed",
+    401: "an update without a bearer token", 403: "a wrong token, updates disabled, or SERVICE/LOAD",
+    406: "no accepted format fits the query form", 415: "an unsupported request content type",
+    503: "the query ran past the time limit and was stopped"}.items()}
+
+
+def pool(request: Request) -> QueryPool:
+    """The app's query workers, started on first use."""
+    state = request.app.state
+    with write_lock(request):
+        if getattr(state, "query_pool", None) is None:
+            settings = state.settings
+            state.query_pool = QueryPool(state.store, settings.query_workers, settings.query_timeout,
+                                         settings.row_cap)
+        return state.query_pool
+
+
+def _respond(rendered: Rendered, cap: int) -> Response:
+    """Results as a response, saying so in headers when the row cap cut them short."""
+    headers = {"Vary": "Accept"}
+    if rendered.truncated:
+        headers.update({"X-Row-Cap": str(cap), "X-Results-Truncated": "true",
+                        "Warning": f'199 graph-service "results cut at the row cap of {cap}; add LIMIT/OFFSET"'})
+    return Response(rendered.body, media_type=rendered.media_type, headers=headers)
+
+
+def _one(values: list[str], name: str) -> str | None:
+    """The single value of a protocol parameter; two of them are a client error."""
+    if len(values) > 1:
+        raise ProtocolError(400, f"give '{name}' once, not {len(values)} times")
+    return values[0] if values else None
+
+
+def _run_query(request: Request, text: str, accept: str | None, defaults: list[str], named: list[str]) -> Response:
+    """Run a query in a worker, mapping protocol failures to their status."""
+    refuse_unsafe(text, update=False)
+    workers = pool(request)
+    job = Job(text, tuple(parse_accept(accept)), tuple(defaults), tuple(named), workers.row_cap)
+    try:
+        return _respond(workers.run(job), workers.row_cap)
+    except QueryTimeout as err:
+        raise ProtocolError(503, str(err)) from err
+
+
+def _run_update(request: Request, text: str, authorization: str | None, using: list[str]) -> Response:
+    """Run an update in this process after checking the token, then refresh workers and caches."""
+    check_write_access(request, authorization)
+    if using:
+        raise ProtocolError(400, "using-graph-uri / using-named-graph-uri are not supported: "
+                                 "write USING / USING NAMED (or GRAPH) in the update itself")
+    refuse_unsafe(text, update=True)
+    with write_lock(request):
+        try:
+            request.app.state.store.update(text)
+        except SyntaxError as err:
+            raise ProtocolError(400, f"the update does not parse: {err}") from err
+        except OSError as err:
+            raise ProtocolError(400, f"the update failed: {err}") from err
+        changed(request)
+    return Response(status_code=204)
+
+
+def changed(request: Request) -> None:
+    """The graph was written: query workers reload, the service re-reads its records."""
+    state = request.app.state
+    if getattr(state, "query_pool", None) is not None:
+        state.query_pool.invalidate()
+    state.service.refresh()
+
+
+def _description(request: Request, accept: str | None) -> Response:
+    """The service description, as Turtle unless another RDF format is asked for."""
+    media = negotiate(parse_accept(accept), GRAPH_TYPES, DEFAULT_GRAPH) or DEFAULT_GRAPH
+    endpoint = str(request.url.replace(query=""))
+    triples = service_description(endpoint, request.app.state.settings.sparql_token is not None,
+                                  [g.value for g in request.app.state.store.named_graphs()
+                                   if isinstance(g, ox.NamedNode)])
+    fmt = GRAPH_TYPES[media]
+    return Response(ox.serialize(triples, format=fmt), media_type=fmt.media_type)
+
+
+@router.get("/sparql", response_class=Response, responses={200: _OK, **_ERRORS},
+            summary="SPARQL 1.1 query by GET (no query: the service description)")
+def sparql_get(
+    request: Request,
+    query: Annotated[str | None, Query(description="the SPARQL query")] = None,
+    default_graph_uri: Annotated[list[str], Query(alias="default-graph-uri")] = [],
+    named_graph_uri: Annotated[list[str], Query(alias="named-graph-uri")] = [],
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Answer a query; without one, describe the service (SPARQL 1.1 Service Description)."""
+    try:
+        if "update" in request.query_params:
+            raise ProtocolError(400, "updates must be sent by POST")
+        text = _one(request.query_params.getlist("query"), "query")
+        if text is None:
+            return _description(request, accept)
+        return _run_query(request, text, accept, default_graph_uri, named_graph_uri)
+    except ProtocolError as err:
+        return protocol_error(err)
+
+
+@router.post("/sparql", response_class=Response, responses={200: _OK, 204: {"description": "update done"}, **_ERRORS},
+             summary="SPARQL 1.1 query or update by POST (form, sparql-query or sparql-update body)")
+async def sparql_post(
+    request: Request,
+    content_type: Annotated[str | None, Header()] = None,
+    accept: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Read the body here, then run the query or update off the event loop."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    body = await request.body()
+    params = {k: v for k, v in parse_qs(request.url.query, keep_blank_values=True).items()}
+    try:
+        if media == FORM_MEDIA:
+            form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+            query, update = _one(form.get("query", []), "query"), _one(form.get("update", []), "update")
+            if query is not None and update is not None:
+                raise ProtocolError(400, "give either 'query' or 'update', not both")
+            if query is None and update is None:
+                raise ProtocolError(400, "the form has neither 'query' nor 'update'")
+            params = {**params, **{k: v for k, v in form.items() if k.endswith("-uri")}}
+            if query is not None:
+                return await run_in_threadpool(_run_query, request, query, accept,
+                                               params.get("default-graph-uri", []), params.get("named-graph-uri", []))
+            using = params.get("using-graph-uri", []) + params.get("using-named-graph-uri", [])
+            return await run_in_threadpool(_run_update, request, update, authorization, using)
+        if media == QUERY_MEDIA:
+            return await run_in_threadpool(_run_query, request, body.decode("utf-8"), accept,
+                                           params.get("default-graph-uri", []), params.get("named-graph-uri", []))
+        if media == UPDATE_MEDIA:
+            using = params.get("using-graph-uri", []) + params.get("using-named-graph-uri", [])
+            return await run_in_threadpool(_run_update, request, body.decode("utf-8"), authorization, using)
+        raise ProtocolError(415, f"POST /sparql takes {FORM_MEDIA}, {QUERY_MEDIA} or {UPDATE_MEDIA}, "
+                                 f"not {media or 'a body without Content-Type'}")
+    except UnicodeDecodeError:
+        return protocol_error(ProtocolError(400, "the request body is not UTF-8"))
+    except ProtocolError as err:
+        return protocol_error(err)

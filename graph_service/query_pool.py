@@ -1,0 +1,236 @@
+"""Run public SPARQL queries in killable worker processes, so a runaway query can be stopped.
+
+pyoxigraph cannot cancel a running query, so each query runs in a worker process holding its
+own copy of the graph (a read-only view of a store directory, or a dump of an in-memory
+store); a query that outlives the time limit gets its worker killed and replaced. Writes
+happen in the main process; `invalidate()` makes workers reload before their next query.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+import pyoxigraph as ox
+
+from .sparql_protocol import (DEFAULT_GRAPH, DEFAULT_RESULT, GRAPH_TYPES, RESULT_TYPES, ProtocolError, Rendered,
+                              names_dataset, negotiate, render_boolean, render_solutions, render_triples)
+from .store import Store, is_bookkeeping
+
+_CONTEXT = mp.get_context("spawn")
+
+
+class QueryTimeout(Exception):
+    """The query ran past the time limit and was stopped."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query as the protocol received it."""
+
+    query: str
+    accept: tuple[str, ...]
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    row_cap: int = 10_000
+
+
+def _open_copy(kind: str, source: str | bytes) -> ox.Store:
+    """The worker's own in-memory copy of the graph, its default graph the RDF merge of all data graphs.
+
+    pyoxigraph unions several default graphs as a bag (a triple stated in two files would
+    come back twice); copying every data triple into the default graph gives the set the
+    SPARQL dataset definition asks for. Named graphs stay as they are for GRAPH queries.
+    """
+    store = ox.Store()
+    if kind == "directory":
+        store.bulk_extend(ox.Store.read_only(source).quads_for_pattern(None, None, None, None))
+    else:
+        store.load(source, format=ox.RdfFormat.N_QUADS)
+    data = [q for q in store.quads_for_pattern(None, None, None, None)
+            if isinstance(q.graph_name, ox.NamedNode) and not is_bookkeeping(q.graph_name.value)]
+    store.bulk_extend([ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in data])
+    return store
+
+
+def _dataset(store: ox.Store, job: Job) -> dict:
+    """Dataset arguments: the protocol's graphs, the query's FROM, or the merged default graph."""
+    if job.default_graphs or job.named_graphs:
+        return {"default_graph": [ox.NamedNode(g) for g in job.default_graphs] or [ox.DefaultGraph()],
+                "named_graphs": [ox.NamedNode(g) for g in job.named_graphs]}
+    if names_dataset(job.query):
+        return {}
+    named = [g for g in store.named_graphs() if not (isinstance(g, ox.NamedNode) and is_bookkeeping(g.value))]
+    return {"default_graph": [ox.DefaultGraph()], "named_graphs": named}
+
+
+def execute(store: ox.Store, job: Job) -> Rendered:
+    """Run one query and serialise it in the best accepted format, stopping at the row cap.
+
+    :raises ProtocolError: 406 when no accepted format fits the query form.
+    :raises SyntaxError: when the query does not parse.
+    """
+    result = store.query(job.query, **_dataset(store, job))
+    if isinstance(result, ox.QueryTriples):
+        media = negotiate(job.accept, GRAPH_TYPES, DEFAULT_GRAPH)
+        if media is None:
+            raise ProtocolError(406, "CONSTRUCT/DESCRIBE results come as " + ", ".join(GRAPH_TYPES))
+        triples = []
+        for triple in result:
+            if len(triples) == job.row_cap:
+                return render_triples(triples, media, truncated=True)
+            triples.append(triple)
+        return render_triples(triples, media, truncated=False)
+    media = negotiate(job.accept, RESULT_TYPES, DEFAULT_RESULT)
+    if media is None:
+        raise ProtocolError(406, "SELECT/ASK results come as " + ", ".join(RESULT_TYPES))
+    fmt = RESULT_TYPES[media]
+    if isinstance(result, ox.QueryBoolean):
+        return render_boolean(bool(result), fmt)
+    variables = [v.value for v in result.variables]
+    rows = []
+    for solution in result:
+        if len(rows) == job.row_cap:
+            return render_solutions(variables, rows, fmt, truncated=True)
+        rows.append([solution[v] for v in variables])
+    return render_solutions(variables, rows, fmt, truncated=False)
+
+
+def _serve(conn: Connection, kind: str, source: str | bytes) -> None:
+    """Worker main loop: answer jobs until told to stop (None)."""
+    store = _open_copy(kind, source)
+    conn.send(("ready", None))
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        try:
+            conn.send(("ok", execute(store, job)))
+        except ProtocolError as err:
+            conn.send(("error", (err.status, str(err))))
+        except SyntaxError as err:
+            conn.send(("error", (400, f"the query does not parse: {err}")))
+        except (OSError, ValueError, RuntimeError) as err:
+            conn.send(("error", (400, f"the query failed: {err}")))
+
+
+@dataclass
+class _Worker:
+    """A worker process, the pipe to it, and the graph generation it holds."""
+
+    process: mp.process.BaseProcess
+    conn: Connection
+    generation: int
+
+    def stop(self) -> None:
+        """Kill the process now (it may be in the middle of a query)."""
+        self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
+
+
+class QueryPool:
+    """A fixed number of query workers over one store, with a per-query time limit."""
+
+    def __init__(self, store: Store, size: int = 2, timeout: float = 5.0, row_cap: int = 10_000):
+        self.store, self.size, self.timeout, self.row_cap = store, max(1, size), timeout, row_cap
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._live = 0
+        self._generation = 0
+
+    def _spawn(self) -> _Worker:
+        """Start a worker on the current graph and wait until it has loaded it."""
+        with self._lock:
+            generation = self._generation
+        if self.store.directory is not None:
+            self.store.flush()
+            kind, source = "directory", str(self.store.directory)
+        else:
+            kind, source = "memory", self.store.dump()
+        parent, child = _CONTEXT.Pipe()
+        process = _CONTEXT.Process(target=_serve, args=(child, kind, source), daemon=True, name="sparql-worker")
+        process.start()
+        child.close()
+        worker = _Worker(process, parent, generation)
+        if not parent.poll(60) or parent.recv()[0] != "ready":
+            worker.stop()
+            raise RuntimeError("a SPARQL worker process did not start")
+        return worker
+
+    def _checkout(self, deadline: float) -> _Worker:
+        """An idle worker on the current graph: reused, replaced if stale, or started."""
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                with self._lock:
+                    can_start = self._live < self.size
+                    self._live += can_start
+                if can_start:
+                    try:
+                        return self._spawn()
+                    except BaseException:
+                        with self._lock:
+                            self._live -= 1
+                        raise
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise QueryTimeout(f"every query worker stayed busy for {self.timeout:g} s; try again")
+                try:
+                    worker = self._idle.get(timeout=remaining)
+                except queue.Empty:
+                    continue
+            if worker.generation == self._generation and worker.process.is_alive():
+                return worker
+            self._retire(worker)
+
+    def _retire(self, worker: _Worker) -> None:
+        """Stop a worker and free its slot."""
+        worker.stop()
+        with self._lock:
+            self._live -= 1
+
+    def run(self, job: Job) -> Rendered:
+        """Answer one query within the time limit.
+
+        :raises QueryTimeout: if it took longer (the worker is killed and replaced).
+        :raises ProtocolError: for a query that does not parse (400) or no acceptable format (406).
+        """
+        deadline = time.monotonic() + self.timeout
+        worker = self._checkout(deadline)
+        try:
+            worker.conn.send(job)
+            if not worker.conn.poll(max(deadline - time.monotonic(), 0.01)):
+                self._retire(worker)
+                raise QueryTimeout(f"the query ran longer than the {self.timeout:g} s limit and was stopped")
+            status, payload = worker.conn.recv()
+        except (EOFError, OSError) as err:
+            self._retire(worker)
+            raise ProtocolError(500, f"the query worker died: {err}") from err
+        self._idle.put(worker)
+        if status == "error":
+            raise ProtocolError(*payload)
+        return payload
+
+    def invalidate(self) -> None:
+        """The graph changed: workers reload before their next query."""
+        with self._lock:
+            self._generation += 1
+
+    def close(self) -> None:
+        """Stop every idle worker (busy ones stop with their query or the process)."""
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                worker.conn.send(None)
+            except OSError:
+                pass
+            self._retire(worker)
