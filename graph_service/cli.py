@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -49,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-validate", action="store_true", help="skip the SHACL check of --data files at start")
+    serve.add_argument("--token-file", metavar="FILE",
+                       help="file holding the bearer token that allows SPARQL Update and Graph Store writes "
+                       "(or set GRAPH_SERVICE_TOKEN); without one the endpoint is read-only")
+    serve.add_argument("--query-timeout", type=float, default=Settings.query_timeout, metavar="SECONDS",
+                       help="stop a public SPARQL query after this long")
+    serve.add_argument("--row-cap", type=int, default=Settings.row_cap, metavar="N",
+                       help="return at most N rows per SPARQL query (reported in the X-Results-Truncated header)")
 
     validate = sub.add_parser("validate", help="SHACL-validate catalogue files (exit 1 when not conformant)")
     validate.add_argument("files", nargs="+", metavar="FILE")
@@ -167,6 +175,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if report.conforms else EXIT_NONCONFORMANT
 
 
+def _token(path: str | None) -> str | None:
+    """The write token from --token-file or GRAPH_SERVICE_TOKEN; None leaves the endpoint read-only.
+
+    :raises UsageError: if the file cannot be read or is empty.
+    """
+    if path is None:
+        return os.environ.get("GRAPH_SERVICE_TOKEN") or None
+    try:
+        token = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as err:
+        raise UsageError(f"--token-file {path}: {err.strerror}") from err
+    if len(token) < 16:
+        raise UsageError(f"--token-file {path}: the token must be at least 16 characters")
+    return token
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Load the graph and serve the HTTP API with uvicorn."""
     import uvicorn
@@ -181,6 +205,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"graph-service: {len(warnings)} SHACL finding(s) in --data (see /health):", file=sys.stderr)
             print(report.text(), file=sys.stderr)
     settings = Settings(data=tuple(Path(p) for p in args.data), store_dir=Path(args.store) if args.store else None,
+                        sparql_token=_token(args.token_file), query_timeout=args.query_timeout, row_cap=args.row_cap,
                         host=args.host, port=args.port, warnings=warnings)
     app = create_app(settings, _open(args))
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")

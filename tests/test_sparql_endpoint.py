@@ -26,7 +26,7 @@ from graph_service.settings import Settings
 MM = "https://w3id.org/mikromerit/ns#"
 ID = "https://w3id.org/mikromerit/id/"
 ROLES = f"SELECT ?role WHERE {{ ?role a <{MM}Role> }} ORDER BY ?role"
-TOKEN = "test-token-1234"
+TOKEN = "test-token-0123456789"
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
@@ -314,3 +314,40 @@ def test_default_graph_is_a_set_when_files_repeat_triples(endpoint: str) -> None
     query = f"SELECT ?role WHERE {{ ?role a <{MM}Role> }}"
     rows = wrapper(endpoint, query, JSON).query().convert()["results"]["bindings"]
     assert len(rows) == len({r["role"]["value"] for r in rows}) == 6
+
+
+def test_serve_command_with_a_token_file(tmp_path) -> None:
+    """The real command: writes allowed with the token from --token-file, queries answered by workers."""
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    exe = str(Path(sys.executable).with_name("graph-service"))
+    short = tmp_path / "short"
+    short.write_text("abc")
+    done = subprocess.run([exe, "serve", "--token-file", str(short)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "at least 16 characters" in done.stderr
+    token = tmp_path / "token"
+    token.write_text(TOKEN + "\n")
+    port = _free_port()
+    server = subprocess.Popen([exe, "serve", "--port", str(port), "--token-file", str(token), "--query-timeout", "3"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/sparql"
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health")
+                break
+            except OSError:
+                time.sleep(0.1)
+        update = SPARQLWrapper(url, updateEndpoint=url)
+        update.setMethod(POST)
+        update.addCustomHttpHeader("Authorization", f"Bearer {TOKEN}")
+        update.setQuery("INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/s> <http://example.org/p> 1 } }")
+        assert update.query().response.status == 204
+        ask = wrapper(url, "ASK { <http://example.org/s> <http://example.org/p> 1 }", JSON).query().convert()
+        assert ask["boolean"] is True
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
