@@ -129,6 +129,8 @@ class Store:
         staging.setdefault(target, ox.NamedNode(_STAGING_PREFIX + uuid.uuid4().hex))
         self._store.extend(staged)
         old = self._graphs_of(target)
+        # Only parsed ox.NamedNode terms go into this text (their str() is validated N-Triples
+        # syntax): pyoxigraph's update() takes no bindings, and one update makes the swap atomic.
         ops = [f"DROP SILENT GRAPH {g}" for g in sorted(set(old) | set(staging), key=str)]
         ops += [f"MOVE SILENT GRAPH {stage} TO {name}" for name, stage in staging.items()]
         ops.append(f"DELETE WHERE {{ GRAPH {META_GRAPH} {{ {target} ?p ?o }} }}")

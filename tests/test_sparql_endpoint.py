@@ -298,6 +298,8 @@ def test_graph_store_refuses_bad_writes_and_changes_nothing() -> None:
         assert http.put("/graph-store", params=graph, content=TTL,
                         headers={**AUTH, "Content-Type": "image/png"}).status_code == 415
         assert http.get("/graph-store", params={**graph, "default": ""}).status_code == 400
+        assert http.put("/graph-store", params={"graph": "not an iri"}, content=TTL,
+                        headers={**AUTH, "Content-Type": "text/turtle"}).status_code == 400
         after = http.get("/graph-store", params=graph, headers={"Accept": "application/n-triples"}).text
         assert after == before
 

@@ -32,8 +32,11 @@ def _target(request: Request) -> str | None:
     graphs, default = params.getlist("graph"), "default" in params
     if default == bool(graphs) or len(graphs) > 1:
         raise ProtocolError(400, "address exactly one graph: '?default' or '?graph=IRI'")
-    if graphs and not graphs[0].strip():
-        raise ProtocolError(400, "'graph' must be an absolute IRI")
+    if graphs:
+        try:
+            ox.NamedNode(graphs[0])
+        except ValueError as err:
+            raise ProtocolError(400, f"'graph' must be an absolute IRI, not {graphs[0]!r}: {err}") from err
     return graphs[0] if graphs else None
 
 
