@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps run test bench clean
+.PHONY: install system-deps run test bench clean conformance
 
 install: $(STAMP)
 
@@ -35,3 +35,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache test-output
+
+# The W3C SPARQL 1.1 query/update test suite against a real server (not in `make test`);
+# the table goes to benchmarks/CONFORMANCE.md.
+conformance: install
+	$(BIN)/python tests/w3c/run_conformance.py --output benchmarks/CONFORMANCE.md

@@ -6,6 +6,8 @@ is the store's own default graph (SPARQL queries see the union of every graph in
 
 from __future__ import annotations
 
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Annotated
 
 import pyoxigraph as ox
@@ -58,6 +60,8 @@ def _read(request: Request, accept: str | None, head: bool) -> Response:
 def _parse(body: bytes, content_type: str | None, graph: str | None) -> list[ox.Triple]:
     """Parse a request body by its Content-Type into triples."""
     media = (content_type or "").split(";")[0].strip().lower()
+    if media == "multipart/form-data":
+        return [triple for part_type, part in _parts(body, content_type or "") for triple in _parse(part, part_type, graph)]
     if media not in GRAPH_TYPES:
         raise ProtocolError(415, f"send the graph as one of {', '.join(GRAPH_TYPES)}, not {media or 'nothing'}")
     try:
@@ -65,6 +69,14 @@ def _parse(body: bytes, content_type: str | None, graph: str | None) -> list[ox.
         return [quad.triple for quad in quads]
     except SyntaxError as err:
         raise ProtocolError(400, f"the body does not parse as {media}: {err}") from err
+
+
+def _parts(body: bytes, content_type: str) -> list[tuple[str, bytes]]:
+    """The Content-Type and bytes of each part of a multipart/form-data body (one RDF document each)."""
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    if not message.is_multipart():
+        raise ProtocolError(400, "the multipart/form-data body has no parts (is the boundary right?)")
+    return [(part.get_content_type(), part.get_payload(decode=True) or b"") for part in message.iter_parts()]
 
 
 def _write(request: Request, method: str, body: bytes, content_type: str | None, authorization: str | None) -> Response:

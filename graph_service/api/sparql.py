@@ -56,11 +56,24 @@ def _one(values: list[str], name: str) -> str | None:
     return values[0] if values else None
 
 
+def _with_base(request: Request, text: str) -> str:
+    """The query or update with the endpoint URL as its base IRI, so relative IRIs resolve.
+
+    The URL comes from the Host header, so it must parse as an IRI before it goes into the
+    text; BASE stays on the first line so parse errors keep their line numbers.
+    """
+    try:
+        base = ox.NamedNode(str(request.url.replace(query="", fragment="")))
+    except ValueError:
+        return text
+    return f"BASE {base} {text}"
+
+
 def _run_query(request: Request, text: str, accept: str | None, defaults: list[str], named: list[str]) -> Response:
     """Run a query in a worker, mapping protocol failures to their status."""
     refuse_unsafe(text, update=False)
     workers = pool(request)
-    job = Job(text, tuple(parse_accept(accept)), tuple(defaults), tuple(named), workers.row_cap)
+    job = Job(_with_base(request, text), tuple(parse_accept(accept)), tuple(defaults), tuple(named), workers.row_cap)
     try:
         return _respond(workers.run(job), workers.row_cap)
     except QueryTimeout as err:
@@ -76,10 +89,10 @@ def _run_update(request: Request, text: str, authorization: str | None, using: l
     refuse_unsafe(text, update=True)
     with write_lock(request):
         try:
-            request.app.state.store.update(text)
+            request.app.state.store.update(_with_base(request, text))
         except SyntaxError as err:
             raise ProtocolError(400, f"the update does not parse: {err}") from err
-        except OSError as err:
+        except (OSError, ValueError, RuntimeError) as err:
             raise ProtocolError(400, f"the update failed: {err}") from err
         changed(request)
     return Response(status_code=204)
@@ -134,10 +147,13 @@ async def sparql_post(
     authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Read the body here, then run the query or update off the event loop."""
-    media = (content_type or "").split(";")[0].strip().lower()
+    media, *media_params = [part.strip().lower() for part in (content_type or "").split(";")]
+    charset = next((p.partition("=")[2].strip('"') for p in media_params if p.startswith("charset=")), "utf-8")
     body = await request.body()
     params = {k: v for k, v in parse_qs(request.url.query, keep_blank_values=True).items()}
     try:
+        if charset not in ("utf-8", "utf8", "us-ascii"):
+            raise ProtocolError(415, f"send the body as UTF-8, not {charset}")
         if media == FORM_MEDIA:
             form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
             query, update = _one(form.get("query", []), "query"), _one(form.get("update", []), "update")
