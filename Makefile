@@ -18,10 +18,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The OWL consistency test runs owlready2's bundled HermiT reasoner, which needs Java.
+# The OWL consistency test runs owlready2's bundled HermiT reasoner, which needs Java; the
+# external-endpoint tests (tests/test_remote.py) start Virtuoso Open Source (virtuoso-t).
 system-deps:
 	@command -v java >/dev/null 2>&1 || { $(SUDO) apt-get update && \
 	  $(SUDO) apt-get install -y --no-install-recommends default-jre-headless; }
+	@command -v virtuoso-t >/dev/null 2>&1 || { $(SUDO) apt-get update && \
+	  $(SUDO) apt-get install -y --no-install-recommends virtuoso-opensource-7-bin; }
 
 run: install
 	$(BIN)/graph-service serve --host $(HOST) --port $(PORT)

@@ -1,4 +1,4 @@
-"""The ``graph-service`` command: serve, validate, query, gap, ladder, coverage.
+"""The ``graph-service`` command: serve, validate, query, gap, ladder, coverage, load.
 
 Exit status: 0 success (or conforms), 1 does not conform / a data check found rows,
 2 bad input or a file that cannot be loaded.
@@ -16,10 +16,12 @@ from typing import Sequence
 import pyoxigraph as ox
 from pydantic import BaseModel
 
-from .loading import open_graph
+from .loading import open_graph, source_files
 from .namespaces import PREFIXES, expand
 from .planner import PlanningInputError
 from .queries import QueryError, get_query, named_queries
+from .remote import EndpointError, RemoteStore
+from .resources import bundled_graph_iri
 from .service import Service
 from .settings import Settings
 from .store import LoadError, Store
@@ -38,6 +40,19 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
                         help="catalogue file (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML) to load "
                         "in place of the bundled pilots; repeat for several")
     parser.add_argument("--store", metavar="DIR", help="keep the graph on disk in DIR (default: in memory)")
+    _endpoint_options(parser)
+
+
+def _endpoint_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    """Options naming an external SPARQL 1.1 server to use in place of the embedded store."""
+    parser.add_argument("--endpoint", metavar="URL", required=required,
+                        help="an external SPARQL 1.1 endpoint to use instead of the embedded store "
+                        "(fill it with `graph-service load`)")
+    parser.add_argument("--update-endpoint", metavar="URL",
+                        help="its SPARQL Update endpoint, when not the same URL (e.g. Oxigraph's /update)")
+    parser.add_argument("--endpoint-user", metavar="NAME", help="user for HTTP Basic or Digest authentication")
+    parser.add_argument("--endpoint-password", metavar="PASSWORD",
+                        help="its password (or set GRAPH_SERVICE_ENDPOINT_PASSWORD)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
                               "credentials cover (prints the JSON of GET /api/coverage)")
     coverage.add_argument("--lang", choices=["sv", "en"], default="sv", help="label language")
     _data_options(coverage)
+
+    load = sub.add_parser("load", help="replace the graphs on an external SPARQL server with the vocabularies and "
+                          "the catalogue, each file in its own named graph")
+    load.add_argument("files", nargs="*", metavar="FILE", help="catalogue files (default: the bundled pilots); graphs of other "
+                      "files already on the server stay")
+    _endpoint_options(load, required=True)
     return parser
 
 
@@ -128,9 +149,44 @@ def _short(term: object) -> str:
     return getattr(term, "value", str(term))
 
 
-def _open(args: argparse.Namespace) -> Store:
-    """Open the graph the command asked for."""
+def _endpoint_password(args: argparse.Namespace) -> str | None:
+    """--endpoint-password, else GRAPH_SERVICE_ENDPOINT_PASSWORD when a user is given."""
+    if args.endpoint_password is None and args.endpoint_user is not None:
+        return os.environ.get("GRAPH_SERVICE_ENDPOINT_PASSWORD")
+    return args.endpoint_password
+
+
+def _remote(args: argparse.Namespace) -> RemoteStore:
+    """The external SPARQL server named by --endpoint, checked to answer.
+
+    :raises EndpointError: if it cannot be reached.
+    """
+    store = RemoteStore(args.endpoint, args.update_endpoint, args.endpoint_user, _endpoint_password(args))
+    store.check()
+    return store
+
+
+def _open(args: argparse.Namespace) -> Store | RemoteStore:
+    """Open the graph the command asked for: the embedded store, or the server given by --endpoint.
+
+    :raises UsageError: for --endpoint together with --data or --store.
+    """
+    if getattr(args, "endpoint", None):
+        if args.data or args.store:
+            raise UsageError("--endpoint reads the graph on the server; put files there with "
+                             "`graph-service load --endpoint URL FILE...` instead of --data/--store")
+        return _remote(args)
     return open_graph(args.data, args.store)
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    """Replace each file's named graph on the server named by --endpoint (vocabularies first)."""
+    store = _remote(args)
+    for path in source_files(args.files):
+        graph = store.load_file(path, bundled_graph_iri(path))
+        print(f"loaded {path} into <{graph}>")
+    print(f"{args.endpoint} now holds {len(store)} quads in {len(store.named_graphs())} graphs")
+    return EXIT_OK
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -151,7 +207,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     if isinstance(result, ox.QueryBoolean):
         print("true" if bool(result) else "false")
         return EXIT_OK
-    if isinstance(result, ox.QueryTriples):
+    if isinstance(result, (ox.QueryTriples, list)):  # a remote CONSTRUCT gives a list of triples
         sys.stdout.write(ox.serialize(list(result), format=ox.RdfFormat.TURTLE).decode())
         return EXIT_OK
     if args.format != "table":
@@ -206,7 +262,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(report.text(), file=sys.stderr)
     settings = Settings(data=tuple(Path(p) for p in args.data), store_dir=Path(args.store) if args.store else None,
                         sparql_token=_token(args.token_file), query_timeout=args.query_timeout, row_cap=args.row_cap,
-                        host=args.host, port=args.port, warnings=warnings)
+                        host=args.host, port=args.port, warnings=warnings, endpoint=args.endpoint,
+                        update_endpoint=args.update_endpoint, endpoint_user=args.endpoint_user,
+                        endpoint_password=_endpoint_password(args))
     app = create_app(settings, _open(args))
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return EXIT_OK
@@ -243,7 +301,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"serve": cmd_serve, "validate": cmd_validate, "query": cmd_query, "gap": cmd_gap,
-            "ladder": cmd_ladder, "coverage": cmd_coverage}
+            "ladder": cmd_ladder, "coverage": cmd_coverage, "load": cmd_load}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -251,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (LoadError, QueryError, UsageError, PlanningInputError) as err:
+    except (LoadError, QueryError, UsageError, PlanningInputError, EndpointError) as err:
         print(f"graph-service {args.command}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SyntaxError as err:

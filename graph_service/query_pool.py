@@ -69,13 +69,20 @@ def _dataset(store: ox.Store, job: Job) -> dict:
 
 
 def execute(store: ox.Store, job: Job) -> Rendered:
-    """Run one query and serialise it in the best accepted format, stopping at the row cap.
+    """Run one query on the worker's copy and render it.
 
     :raises ProtocolError: 406 when no accepted format fits the query form.
     :raises SyntaxError: when the query does not parse.
     """
-    result = store.query(job.query, **_dataset(store, job))
-    if isinstance(result, ox.QueryTriples):
+    return render(store.query(job.query, **_dataset(store, job)), job)
+
+
+def render(result: ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples | list[ox.Triple], job: Job) -> Rendered:
+    """Serialise a query result in the best accepted format, stopping at the row cap.
+
+    :raises ProtocolError: 406 when no accepted format fits the query form.
+    """
+    if isinstance(result, (ox.QueryTriples, list)):
         media = negotiate(job.accept, GRAPH_TYPES, DEFAULT_GRAPH)
         if media is None:
             raise ProtocolError(406, "CONSTRUCT/DESCRIBE results come as " + ", ".join(GRAPH_TYPES))

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from ..planner import NoLadderError, PlanningInputError
+from ..remote import EndpointError
 from ..schemas import ErrorBody
 from ..service import UnknownResource
 
@@ -23,6 +24,10 @@ async def _planning_input(_: Request, err: PlanningInputError) -> JSONResponse:
 
 async def _unknown_resource(_: Request, err: UnknownResource) -> JSONResponse:
     return _reply(404, ErrorBody(error="not_found", field="iri", value=err.iri, message=str(err)))
+
+
+async def _endpoint_failed(_: Request, err: EndpointError) -> JSONResponse:
+    return _reply(502, ErrorBody(error="bad_gateway", field=None, value=None, message=str(err)))
 
 
 async def _invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:
@@ -47,3 +52,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PlanningInputError, _planning_input)
     app.add_exception_handler(UnknownResource, _unknown_resource)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(EndpointError, _endpoint_failed)

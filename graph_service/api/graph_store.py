@@ -15,6 +15,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from ..sparql_protocol import DEFAULT_GRAPH, GRAPH_TYPES, ProtocolError, negotiate, parse_accept
+from ..store import Store
 from .access import check_write_access, protocol_error, write_lock
 from .sparql import changed
 
@@ -29,7 +30,13 @@ _READ = {"description": "the graph, in the format the Accept header asks for",
 
 
 def _target(request: Request) -> str | None:
-    """The addressed graph IRI, or None for the default graph."""
+    """The addressed graph IRI, or None for the default graph.
+
+    :raises ProtocolError: 400 unless exactly one valid graph is addressed, 501 over an external endpoint.
+    """
+    if not isinstance(request.app.state.store, Store):
+        raise ProtocolError(501, "the graph store runs on the embedded store only: "
+                                 "use the external server's own Graph Store endpoint")
     params = request.query_params
     graphs, default = params.getlist("graph"), "default" in params
     if default == bool(graphs) or len(graphs) > 1:

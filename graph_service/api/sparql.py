@@ -14,7 +14,10 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from ..query_pool import Job, QueryPool, QueryTimeout
+from ..catalogue import Selectable
+from ..query_pool import Job, QueryPool, QueryTimeout, render
+from ..remote import EndpointError
+from ..store import Store
 from ..sparql_protocol import (DEFAULT_GRAPH, FORM_MEDIA, GRAPH_TYPES, QUERY_MEDIA, RESULT_TYPES, UPDATE_MEDIA,
                                ProtocolError, Rendered, negotiate, parse_accept, refuse_unsafe, service_description)
 from .access import check_write_access, protocol_error, write_lock
@@ -26,6 +29,7 @@ _ERRORS = {code: {"description": text, "content": {"application/json": {}}} for 
     400: "the query or update does not parse, or the request is malformed",
     401: "an update without a bearer token", 403: "a wrong token, updates disabled, or SERVICE/LOAD",
     406: "no accepted format fits the query form", 415: "an unsupported request content type",
+    501: "updates over an external endpoint", 502: "the external endpoint failed",
     503: "the query ran past the time limit and was stopped"}.items()}
 
 
@@ -72,12 +76,31 @@ def _with_base(request: Request, text: str) -> str:
 def _run_query(request: Request, text: str, accept: str | None, defaults: list[str], named: list[str]) -> Response:
     """Run a query in a worker, mapping protocol failures to their status."""
     refuse_unsafe(text, update=False)
-    workers = pool(request)
-    job = Job(_with_base(request, text), tuple(parse_accept(accept)), tuple(defaults), tuple(named), workers.row_cap)
+    store = request.app.state.store
+    cap = request.app.state.settings.row_cap
+    job = Job(_with_base(request, text), tuple(parse_accept(accept)), tuple(defaults), tuple(named), cap)
+    if not isinstance(store, Store):
+        return _respond(_remote(store, job), cap)
     try:
-        return _respond(workers.run(job), workers.row_cap)
+        return _respond(pool(request).run(job), cap)
     except QueryTimeout as err:
         raise ProtocolError(503, str(err)) from err
+
+
+def _remote(store: Selectable, job: Job) -> Rendered:
+    """Run a query on an external SPARQL server (its own time limit applies) and render it here.
+
+    :raises ProtocolError: 400 for a query the server rejects, 502 when it cannot be reached.
+    """
+    if job.default_graphs or job.named_graphs:
+        raise ProtocolError(400, "default-graph-uri / named-graph-uri are not passed on to an external "
+                                 "endpoint: use FROM / FROM NAMED in the query")
+    try:
+        return render(store.query(job.query), job)
+    except SyntaxError as err:
+        raise ProtocolError(400, f"the query does not parse: {err}") from err
+    except EndpointError as err:
+        raise ProtocolError(502, str(err)) from err
 
 
 def _run_update(request: Request, text: str, authorization: str | None, using: list[str]) -> Response:
@@ -87,6 +110,9 @@ def _run_update(request: Request, text: str, authorization: str | None, using: l
         raise ProtocolError(400, "using-graph-uri / using-named-graph-uri are not supported: "
                                  "write USING / USING NAMED (or GRAPH) in the update itself")
     refuse_unsafe(text, update=True)
+    if not isinstance(request.app.state.store, Store):
+        raise ProtocolError(501, "this server forwards no updates to its external endpoint: "
+                                 "update the external server directly, or use graph-service load")
     with write_lock(request):
         try:
             request.app.state.store.update(_with_base(request, text))
