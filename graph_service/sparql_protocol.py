@@ -10,12 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
+
+from .sparql_text import keywords, term_to_json
 
 # media type → (format name, pyoxigraph format)
 RESULT_TYPES: dict[str, str] = {
@@ -43,14 +44,6 @@ QUERY_MEDIA = "application/sparql-query"
 UPDATE_MEDIA = "application/sparql-update"
 FORM_MEDIA = "application/x-www-form-urlencoded"
 
-# Strings, IRIs and comments are blanked out before looking for keywords, so a literal
-# "SERVICE" or <http://x/LOAD> never counts as one.
-_LEXICAL_NOISE = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
-    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*'
-)
-
-
 class ProtocolError(ValueError):
     """A request the protocol rejects: carries the HTTP status to answer with."""
 
@@ -59,17 +52,12 @@ class ProtocolError(ValueError):
         super().__init__(message)
 
 
-def _keywords(text: str) -> set[str]:
-    """Upper-cased bare words of a SPARQL text, outside strings, IRIs and comments."""
-    return {w.upper() for w in re.findall(r"(?<![?$:\w])[A-Za-z]+(?![:\w])", _LEXICAL_NOISE.sub(" ", text))}
-
-
 def refuse_unsafe(text: str, *, update: bool) -> None:
     """Refuse SERVICE (and LOAD in updates): they would make the server fetch arbitrary URLs.
 
     :raises ProtocolError: 403 naming the keyword.
     """
-    words = _keywords(text)
+    words = keywords(text)
     for keyword in ("SERVICE", "LOAD") if update else ("SERVICE",):
         if keyword in words:
             raise ProtocolError(403, f"{keyword} is not allowed on this endpoint: it would fetch arbitrary URLs. "
@@ -78,7 +66,7 @@ def refuse_unsafe(text: str, *, update: bool) -> None:
 
 def names_dataset(text: str) -> bool:
     """Whether the query text has its own FROM / FROM NAMED clause."""
-    return "FROM" in _keywords(text)
+    return "FROM" in keywords(text)
 
 
 def parse_accept(header: str | None) -> list[str]:
@@ -127,22 +115,6 @@ class Rendered:
     count: int = 0
 
 
-def _term_json(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict:
-    """A term in SPARQL 1.1 Query Results JSON."""
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = term.datatype.value
-        return out
-    return {"type": "triple", "value": str(term)}
-
-
 def _term_xml(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
     """A term in SPARQL Query Results XML."""
     if isinstance(term, ox.NamedNode):
@@ -171,7 +143,7 @@ def render_solutions(variables: list[str], rows: list[list], fmt: str, truncated
         head: dict = {"vars": variables}
         if truncated:
             head["link"] = ["urn:graph-service:row-cap-reached"]
-        bindings = [{v: _term_json(t) for v, t in zip(variables, row) if t is not None} for row in rows]
+        bindings = [{v: term_to_json(t) for v, t in zip(variables, row) if t is not None} for row in rows]
         body = json.dumps({"head": head, "results": {"bindings": bindings}}, ensure_ascii=False).encode()
     elif fmt == "xml":
         parts = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>']

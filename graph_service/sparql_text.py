@@ -52,6 +52,15 @@ def inject_bindings(sparql: str, bindings: Mapping[str, Term]) -> str:
     return f"{sparql[:at]} {block}{sparql[at:]}"
 
 
+def keywords(sparql: str) -> set[str]:
+    """The upper-cased bare words of a SPARQL text, outside comments, strings, IRIs and names.
+
+    >>> sorted(keywords('SELECT * WHERE { ?s ?p "SERVICE" } # LOAD'))
+    ['SELECT', 'WHERE']
+    """
+    return {m.group("word").upper() for m in _TOKENS.finditer(sparql) if m.group("word")}
+
+
 def query_form(sparql: str) -> str:
     """The query form (SELECT, ASK, CONSTRUCT or DESCRIBE), read past the prologue and comments.
 
