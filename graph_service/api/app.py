@@ -12,7 +12,7 @@ from .. import __version__
 from ..service import Service
 from ..settings import Settings
 from ..store import Store
-from . import browse, errors, graph_store, health, planning, sparql
+from . import browse, errors, graph_store, health, linked_data, planning, sparql
 
 
 @asynccontextmanager
@@ -45,4 +45,5 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     errors.install(app)
     for module in (health, planning, browse, sparql, graph_store):
         app.include_router(module.router)
+    app.include_router(linked_data.router_for(settings))
     return app
