@@ -1,10 +1,10 @@
 """A seeded synthetic catalogue in the contract's core vocabulary, for benchmarks at scale.
 
-S roles in ladders of 3–6 steps; each role requires 8–20 competences (a third inherited in
-kind from the step below, as real ladders do), each competence is taught by 1–3 credentials
-of 8–60 hours, and a third of the credentials have a prerequisite chain of 1–3 links.
-About 50 triples per role-worth of data per unit, ≈ 500 per role overall: S = 100 / 1 000 /
-10 000 gives ≈ 50 k / 0.5 M / 5 M triples. Same seed, same file.
+S roles in ladders of 3–6 steps; each role requires 8–20 competences (a third kept from the
+step below, as real ladders do); 10 competences per role, each taught by 1–3 credentials of
+8–60 hours with three learning outcomes (one per dimension); a third of the credentials have
+1–3 prerequisites among the 200 before them. ≈ 450 triples per role: S = 100 / 1 000 / 10 000
+gives ≈ 45 k / 0.45 M / 4.5 M triples. Same seed, same file.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _mm(name: str) -> str:
 def generate(roles: int, seed: int = 42) -> Iterator[str]:
     """N-Triples lines of a synthetic catalogue with `roles` roles."""
     rng = random.Random(seed)
-    competences = roles * 6
+    competences = roles * 10
     credential = 0
     teachers: dict[int, list[int]] = {}
     for c in range(competences):
@@ -54,6 +54,12 @@ def generate(roles: int, seed: int = 42) -> Iterator[str]:
             yield f"{node} {_mm('teaches')} {_iri('competence', rng.randrange(competences))} ."
         yield f'{node} {_mm("workloadHours")} "{rng.choice([8, 12, 16, 24, 32, 40, 60])}"^^<http://www.w3.org/2001/XMLSchema#decimal> .'
         yield f"{node} {_mm('eqfLevel')} <http://data.europa.eu/snb/eqf/{rng.randint(2, 6)}> ."
+        for letter, dimension in (("k", "Knowledge"), ("s", "Skills"), ("r", "ResponsibilityAutonomy")):
+            outcome = f"<{BASE}outcome/{cred}-{letter}>"
+            yield f"{node} {_mm('learningOutcome')} {outcome} ."
+            yield f"{outcome} {TYPE} {_mm('LearningOutcome')} ."
+            yield f"{outcome} {_mm('dimension')} {_mm(dimension)} ."
+            yield f'{outcome} {LABEL} "Den studerande kan moment {letter} i mikromerit {cred}."@sv .'
         if cred > 10 and rng.random() < 0.33:
             for _ in range(rng.randint(1, 3)):
                 yield f"{node} {_mm('prerequisite')} {_iri('credential', rng.randrange(max(0, cred - 200), cred))} ."
