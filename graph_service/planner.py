@@ -290,10 +290,15 @@ class _Problem:
         """Walk candidates in IRI order, keeping each one in whenever an optimal plan with it exists.
 
         Among plans of equal workload and size this picks the one whose sorted IRI list is
-        lexicographically smallest; each candidate not in the current plan costs one solve.
+        lexicographically smallest; each candidate not in the current plan costs one solve, so
+        one solve first checks whether any other optimal plan exists at all.
         """
         lower, upper = lower.copy(), upper.copy()
         size = int(x.sum())
+        other = LinearConstraint(x, -np.inf, size - 1)  # share at most size-1 credentials with x
+        y, proven = self._run(np.zeros(len(x)), [*extra, other], lower, upper, deadline)
+        if y is None:
+            return self._chosen(x), proven  # x is the only optimal plan (or time ran out)
         for i in range(len(self.candidates)):
             if int(lower.sum()) == size:
                 break
