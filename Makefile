@@ -39,7 +39,9 @@ bench: install
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache test-output
 
-# The W3C SPARQL 1.1 query/update test suite against a real server (not in `make test`);
-# the table goes to benchmarks/CONFORMANCE.md.
+# The W3C SPARQL 1.1 suites against our server (not in `make test`): set W3C_RDF_TESTS to the
+# sparql/sparql11 folder of a w3c/rdf-tests checkout; the table goes to benchmarks/CONFORMANCE.md.
 conformance: install
-	$(BIN)/python tests/w3c/run_conformance.py --output benchmarks/CONFORMANCE.md
+	@test -n "$(W3C_RDF_TESTS)" || { echo "set W3C_RDF_TESTS=<rdf-tests>/sparql/sparql11 (see tests/w3c/README.md)"; exit 2; }
+	W3C_RDF_TESTS=$(W3C_RDF_TESTS) $(BIN)/pytest -q tests/test_w3c_protocol.py
+	W3C_RDF_TESTS=$(W3C_RDF_TESTS) $(BIN)/python tests/w3c/run_conformance.py --output benchmarks/CONFORMANCE.md

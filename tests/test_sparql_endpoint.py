@@ -353,3 +353,43 @@ def test_serve_command_with_a_token_file(tmp_path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+def test_protocol_details_a_stock_client_relies_on() -> None:
+    """Behaviours the SPARQL 1.1 Protocol spells out, checked without the W3C manifests."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with client(sparql_token=TOKEN) as http:
+        # a body in another charset is refused, not misread
+        reply = http.post("/sparql", content=ROLES.encode("utf-16"),
+                          headers={"Content-Type": "application/sparql-query; charset=UTF-16"})
+        assert reply.status_code == 415
+        # updates never travel by GET; one update per request
+        assert http.get("/sparql", params={"update": "CLEAR ALL"}).status_code == 400
+        twice = http.post("/sparql", content="update=CLEAR+ALL&update=CLEAR+ALL",
+                          headers={**auth, "Content-Type": "application/x-www-form-urlencoded"})
+        assert twice.status_code == 400
+        # a body without Content-Type is a 415
+        assert http.post("/sparql", content="query=ASK%7B%7D", headers={"Content-Type": ""}).status_code == 415
+        # relative IRIs resolve against the endpoint URL
+        reply = http.post("/sparql", content="INSERT DATA { <s> <p> <o> }",
+                          headers={**auth, "Content-Type": "application/sparql-update"})
+        assert reply.status_code == 204
+        ask = http.get("/sparql", params={"query": "ASK { <http://testserver/s> ?p ?o }"}).json()
+        assert ask["boolean"] is True
+        # an update that fails when run (not at parse time) is the client's error
+        reply = http.post("/sparql", content="DROP GRAPH <http://example.org/none>",
+                          headers={**auth, "Content-Type": "application/sparql-update"})
+        assert reply.status_code == 400
+
+
+def test_graph_store_post_accepts_multipart_form_data() -> None:
+    body = ("--b\r\nContent-Type: text/turtle\r\n\r\n<http://example.org/a> <http://example.org/b> 1 .\r\n"
+            "--b\r\nContent-Type: application/n-triples\r\n\r\n<http://example.org/a> <http://example.org/b> \"2\" .\r\n"
+            "--b--\r\n")
+    with client(sparql_token=TOKEN) as http:
+        reply = http.post("/graph-store", params={"graph": "http://example.org/m"}, content=body,
+                          headers={**AUTH, "Content-Type": "multipart/form-data; boundary=b"})
+        assert reply.status_code == 201
+        got = http.get("/graph-store", params={"graph": "http://example.org/m"},
+                       headers={"Accept": "application/n-triples"})
+        assert len(got.text.strip().splitlines()) == 2
