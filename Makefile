@@ -19,12 +19,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The OWL consistency test runs owlready2's bundled HermiT reasoner, which needs Java; the
-# external-endpoint tests (tests/test_remote.py) start Virtuoso Open Source (virtuoso-t).
+# external-endpoint tests (tests/test_remote.py) start Virtuoso Open Source (virtuoso-t); the
+# page tests in tests/browser/ drive Debian's headless Chromium through its chromedriver.
 system-deps:
 	@command -v java >/dev/null 2>&1 || { $(SUDO) apt-get update && \
 	  $(SUDO) apt-get install -y --no-install-recommends default-jre-headless; }
 	@command -v virtuoso-t >/dev/null 2>&1 || { $(SUDO) apt-get update && \
 	  $(SUDO) apt-get install -y --no-install-recommends virtuoso-opensource-7-bin; }
+	@{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || { $(SUDO) apt-get update && \
+	  $(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver; }
 
 run: install
 	$(BIN)/graph-service serve --host $(HOST) --port $(PORT)

@@ -9,6 +9,7 @@ from typing import AsyncIterator
 from fastapi import FastAPI
 
 from .. import __version__
+from ..pages import router as pages_router
 from ..service import Service
 from ..settings import Settings
 from ..store import Store
@@ -46,4 +47,5 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     for module in (health, planning, browse, sparql, graph_store):
         app.include_router(module.router)
     app.include_router(linked_data.router_for(settings))
+    app.include_router(pages_router)
     return app
