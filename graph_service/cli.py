@@ -1,4 +1,4 @@
-"""The ``graph-service`` command: serve, validate, query, gap, ladder, coverage, load.
+"""The ``graph-service`` command: serve, validate, query, gap, ladder, coverage, load, import.
 
 Exit status: 0 success (or conforms), 1 does not conform / a data check found rows,
 2 bad input or a file that cannot be loaded.
@@ -16,7 +16,9 @@ from typing import Sequence
 import pyoxigraph as ox
 from pydantic import BaseModel
 
+from .importers import check_graph, console as import_console
 from .loading import open_graph, source_files
+from .exporters import FORMATS, ExportError, export
 from .namespaces import PREFIXES, expand
 from .planner import PlanningInputError
 from .queries import QueryError, get_query, named_queries
@@ -109,6 +111,25 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("files", nargs="*", metavar="FILE", help="catalogue files (default: the bundled pilots); graphs of other "
                       "files already on the server stay")
     _endpoint_options(load, required=True)
+
+    importer = sub.add_parser("import", help="import a catalogue spreadsheet (CSV sheets or one XLSX workbook; columns "
+                              "in mappings/templates/README.md) into its own named graph, all or nothing "
+                              "(exit 1 with every error listed)")
+    importer.add_argument("files", nargs="+", metavar="FILE", help="credentials.csv [roles.csv] [competences.csv], "
+                          "told apart by their id column, or catalogue.xlsx with those sheets")
+    importer.add_argument("--store", metavar="DIR", help="the store to import into (without it the catalogue is only "
+                          "checked, against the bundled graph)")
+    importer.add_argument("--graph", metavar="IRI", help="the named graph to replace (default: "
+                          "https://w3id.org/mikromerit/graph/import/<stem of the credentials file>)")
+    importer.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+
+    exporter = sub.add_parser("export", help="export the catalogue as ELM v3 JSON-LD, Open Badges 3.0 Achievements, "
+                              "CTDL pathways, Turtle or JSON-LD")
+    exporter.add_argument("--format", required=True, choices=FORMATS, help="the standard to export to")
+    exporter.add_argument("--credential", metavar="IRI", help="only this credential (for ctdl: a credential or role "
+                          "whose pathways to export)")
+    exporter.add_argument("--out", metavar="FILE", help="write here instead of to standard output")
+    _data_options(exporter)
     return parser
 
 
@@ -300,8 +321,28 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import catalogue spreadsheets into their named graph (exit 1 when the data has errors)."""
+    try:
+        graph = check_graph(args.graph) if args.graph is not None else None
+    except ValueError as err:
+        raise UsageError(f"--graph: {err}") from err
+    return import_console.run(args.files, args.store, graph, args.dry_run)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Print (or write) one export of the graph."""
+    text = export(_open(args), args.format, expand(args.credential) if args.credential else None)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
 COMMANDS = {"serve": cmd_serve, "validate": cmd_validate, "query": cmd_query, "gap": cmd_gap,
-            "ladder": cmd_ladder, "coverage": cmd_coverage, "load": cmd_load}
+            "ladder": cmd_ladder, "coverage": cmd_coverage, "load": cmd_load, "import": cmd_import,
+            "export": cmd_export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -309,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (LoadError, QueryError, UsageError, PlanningInputError, EndpointError) as err:
+    except (LoadError, QueryError, UsageError, PlanningInputError, EndpointError, ExportError) as err:
         print(f"graph-service {args.command}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SyntaxError as err:

@@ -152,3 +152,17 @@ def test_gap_accepts_a_core_vocabulary_catalogue(data_dir: Path) -> None:
     body = json.loads(done.stdout)
     assert [s["credential"] for s in body["plan"]] == ["http://example.org/core/migcourse",
                                                        "http://example.org/core/tigcourse"]
+
+
+def test_export_command_writes_each_format(tmp_path: Path) -> None:
+    """The CLI is a thin wrapper over graph_service.exporters; check it runs and fails clearly."""
+    out = tmp_path / "ob3.json"
+    done = run("export", "--format", "ob3", "--credential", "credential:ys-03", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    achievement = json.loads(out.read_text())
+    assert achievement["id"] == "https://w3id.org/mikromerit/id/credential/ys-03"
+    assert achievement["resultDescription"][0]["requiredValue"] == "80"
+    done = run("export", "--format", "elm", "--credential", "credential:nope")
+    assert done.returncode == 2 and "not a micro-credential" in done.stderr
+    done = run("export", "--format", "turtle")
+    assert done.returncode == 0 and "vk-23" in done.stdout

@@ -13,7 +13,7 @@ from ..pages import router as pages_router
 from ..service import Service
 from ..settings import Settings
 from ..store import Store
-from . import browse, errors, graph_store, health, linked_data, planning, sparql
+from . import browse, catalogues, errors, graph_store, health, linked_data, planning, sparql
 
 
 @asynccontextmanager
@@ -44,7 +44,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.service = Service(store, time_limit=settings.plan_time_limit,
                                 fallback_language=settings.fallback_language)
     errors.install(app)
-    for module in (health, planning, browse, sparql, graph_store):
+    for module in (health, planning, browse, catalogues, sparql, graph_store):
         app.include_router(module.router)
     app.include_router(linked_data.router_for(settings))
     app.include_router(pages_router)
