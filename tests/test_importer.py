@@ -15,7 +15,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graph_service.api import create_app
-from graph_service.api.catalogues import router
 from graph_service.importers import (CatalogueInvalid, CatalogueUnreadable, console, default_graph, graph_for,
                                      import_catalogue, read_bytes, read_files)
 from graph_service.importers.columns import SHEETS
@@ -301,11 +300,8 @@ def test_progress_bar_only_on_a_terminal_for_many_rows(monkeypatch: pytest.Monke
 
 @pytest.fixture
 def client() -> TestClient:
-    """The app over the pilot graph with a write token and the catalogue route."""
-    app = create_app(Settings(sparql_token=TOKEN), open_graph())
-    if not any(getattr(r, "path", None) == "/api/catalogues" for r in app.routes):
-        app.include_router(router)
-    return TestClient(app)
+    """The app over the pilot graph with a write token."""
+    return TestClient(create_app(Settings(sparql_token=TOKEN), open_graph()))
 
 
 def _files() -> list[tuple[str, tuple[str, bytes, str]]]:

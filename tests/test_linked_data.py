@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from graph_service import linked_data as ld
 from graph_service.api import create_app
-from graph_service.api.linked_data import router_for
 from graph_service.loading import open_graph
 from graph_service.namespaces import EQF, MM, MMID, SKOS
 from graph_service.resources import resource_dir
@@ -30,19 +28,11 @@ MINI = "http://example.org/mini/"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
-def _with_linked_data(app: FastAPI, settings: Settings) -> FastAPI:
-    """Include the linked-data router unless the app already serves the configured path."""
-    path = settings.linked_data_path + "{local:path}"
-    if not any(getattr(route, "path", None) == path for route in app.routes):
-        app.include_router(router_for(settings))
-    return app
-
-
 @pytest.fixture
 def client(pilot_store: Store) -> TestClient:
     """The app over the vocabularies and the pilot catalogue, default linked-data settings."""
     settings = Settings()
-    return TestClient(_with_linked_data(create_app(settings, pilot_store), settings))
+    return TestClient(create_app(settings, pilot_store))
 
 
 @pytest.fixture
@@ -50,7 +40,7 @@ def mini_client(data_dir: Path) -> TestClient:
     """The app over tests/data/mini-catalogue.ttl, its IRIs (http://example.org/mini/) served at /mini/."""
     path = data_dir / "mini-catalogue.ttl"
     settings = Settings(data=(path,), linked_data_base=MINI, linked_data_path="/mini/")
-    return TestClient(_with_linked_data(create_app(settings, open_graph([path])), settings))
+    return TestClient(create_app(settings, open_graph([path])))
 
 
 def _triples(body: bytes, fmt: ox.RdfFormat) -> set[ox.Triple]:

@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 
 from graph_service.api import create_app
 from graph_service.loading import open_graph
-from graph_service.pages import router
 from graph_service.settings import Settings
 from graph_service.store import Store
 
@@ -32,11 +31,8 @@ UNCOVERED = f"""@prefix mm: <https://w3id.org/mikromerit/ns#> .
 
 
 def pages_app(store: Store) -> FastAPI:
-    """The service app with the page router (included here unless the app already has it)."""
-    app = create_app(Settings(), store)
-    if not any(getattr(route, "path", None) == "/explore" for route in app.routes):
-        app.include_router(router)
-    return app
+    """The service app (create_app registers the page routes)."""
+    return create_app(Settings(), store)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from fastapi import FastAPI
 
 from graph_service.api import create_app
 from graph_service.loading import open_graph
-from graph_service.pages import router
 from graph_service.settings import Settings
 from graph_service.store import Store
 
@@ -38,11 +37,8 @@ ex:inspection a mm:Competence ; skos:prefLabel "Svetsinspektion"@sv, "Weld inspe
 
 
 def pages_app(store: Store, settings: Settings | None = None) -> FastAPI:
-    """The service app with the page router (included here unless the app already has it)."""
-    app = create_app(settings or Settings(), store)
-    if not any(getattr(route, "path", None) == "/explore" for route in app.routes):
-        app.include_router(router)
-    return app
+    """The service app (create_app registers the page routes)."""
+    return create_app(settings or Settings(), store)
 
 
 def _free_port() -> int:
