@@ -8,15 +8,29 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps run test bench clean conformance
+YASGUI_VERSION := 4.6.2
+VENDOR := graph_service/static/vendor/yasgui
 
-install: $(STAMP)
+.PHONY: install assets system-deps run test bench clean conformance
+
+install: $(STAMP) assets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# The SPARQL editor's YASGUI (/sparql-editor), from the npm registry at build time (no CDN at run
+# time); the copies in $(VENDOR) are build output (.gitignore'd). Skipped when they are there.
+assets:
+	@if [ ! -f $(VENDOR)/yasgui.min.js ] || [ ! -f $(VENDOR)/yasgui.min.css ]; then \
+	  set -e; rm -rf build/npm; mkdir -p build/npm $(VENDOR); \
+	  (cd build/npm && npm pack --silent @zazuko/yasgui@$(YASGUI_VERSION) >/dev/null); \
+	  tar -xzf build/npm/zazuko-yasgui-$(YASGUI_VERSION).tgz -C build/npm; \
+	  cp build/npm/package/build/yasgui.min.js build/npm/package/build/yasgui.min.css $(VENDOR)/; \
+	  echo "vendored @zazuko/yasgui@$(YASGUI_VERSION) into $(VENDOR)"; \
+	fi
 
 # The OWL consistency test runs owlready2's bundled HermiT reasoner, which needs Java; the
 # external-endpoint tests (tests/test_remote.py) start Virtuoso Open Source (virtuoso-t); the

@@ -14,8 +14,10 @@ from .explorer import explore, filter_value
 from .i18n import Translator
 from .pathfinder import PageInputError, Vocabulary, answer, examples, resolve_holds, resolve_target
 from .render import STATIC, Links, page_language, render
+from .sparql_editor import router as sparql_editor_router
 
 router = APIRouter(tags=["pages"])
+router.include_router(sparql_editor_router)
 LangParam = Annotated[str | None, Query(description="page language, sv or en (overrides Accept-Language; "
                                                     "default Swedish)")]
 _UNUSABLE = {"description": "input the page cannot use, explained on the page", "content": {"text/html": {}}}
