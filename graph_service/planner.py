@@ -10,6 +10,8 @@ integer program with HiGHS (scipy ``milp``) in three lexicographic stages.
 from __future__ import annotations
 
 import time
+import weakref
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -111,21 +113,40 @@ def held_competences(catalogue: Catalogue, holds: Iterable[str]) -> set[str]:
     return held
 
 
+_BLOCKED_FROM_NOTHING: dict[int, frozenset[str]] = {}
+
+
+def _blocked_from_nothing(catalogue: Catalogue) -> frozenset[str]:
+    """Credentials nobody holding nothing can ever take (cached per catalogue: holding more only unblocks)."""
+    key = id(catalogue)
+    if key not in _BLOCKED_FROM_NOTHING:
+        _BLOCKED_FROM_NOTHING[key] = frozenset(_fixpoint(catalogue, set(catalogue.credentials), set()))
+        weakref.finalize(catalogue, _BLOCKED_FROM_NOTHING.pop, key, None)
+    return _BLOCKED_FROM_NOTHING[key]
+
+
+def _fixpoint(catalogue: Catalogue, pending: set[str], attainable: set[str]) -> set[str]:
+    """Move pending credentials whose prerequisites are all attainable into `attainable`; return the rest."""
+    pending = set(pending)
+    while True:
+        ready = {iri for iri in pending if catalogue.credentials[iri].prerequisites <= attainable}
+        if not ready:
+            return pending
+        attainable |= ready
+        pending -= ready
+
+
 def unattainable_credentials(catalogue: Catalogue, held: Iterable[str] = ()) -> dict[str, str]:
     """Credentials whose prerequisites can never be met from `held` credentials, with the reason.
 
     A credential is attainable when each prerequisite is held or attainable; what is left
     after that fixpoint sits on a prerequisite cycle, on an unknown prerequisite, or after one.
+    Only credentials blocked for someone holding nothing need checking again.
     """
     held_set = set(held)
-    attainable = set(held_set)
-    pending = {iri for iri in catalogue.credentials if iri not in held_set}
-    changed = True
-    while changed:
-        ready = {iri for iri in pending if catalogue.credentials[iri].prerequisites <= attainable}
-        attainable |= ready
-        pending -= ready
-        changed = bool(ready)
+    base = _blocked_from_nothing(catalogue)
+    attainable = (set(catalogue.credentials) - base) | held_set
+    pending = _fixpoint(catalogue, base - held_set, attainable)
     if not pending:
         return {}
     graph = _prerequisite_graph(catalogue)
@@ -195,10 +216,15 @@ def gap(catalogue: Catalogue, holds: Iterable[str], target: str, *, time_limit: 
 def _unbridgeable_reasons(catalogue: Catalogue, missing: list[str], held_credentials: set[str],
                           blocked: dict[str, str]) -> dict[str, str]:
     """For each missing competence no credential can give, say why."""
+    wanted = set(missing)
+    taught_by: dict[str, list[str]] = defaultdict(list)
+    for credential in catalogue.credentials.values():
+        if credential.iri not in held_credentials:
+            for competence in credential.teaches & wanted:
+                taught_by[competence].append(credential.iri)
     reasons = {}
     for competence in missing:
-        teachers = sorted(c.iri for c in catalogue.credentials.values()
-                          if competence in c.teaches and c.iri not in held_credentials)
+        teachers = sorted(taught_by[competence])
         if not teachers:
             reasons[competence] = "no credential in the graph teaches it"
         elif all(t in blocked for t in teachers):
