@@ -12,14 +12,21 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 
+from graph_service.loading import fill_graph
 from graph_service.remote import RemoteStore
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 SERVERS = ("oxigraph", "virtuoso")
 _INSTALL = {
@@ -111,6 +118,37 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def serve_app(app: "FastAPI") -> Iterator[str]:
+    """Run an app in a uvicorn server thread on a free loopback port; yield its base URL, then stop it."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
+def with_pilots(name: str, directory: Path) -> Iterator[Server]:
+    """A started server of one kind holding the vocabularies and pilots; stopped on exit.
+
+    :raises ServerUnavailable: if the server's program is not installed.
+    """
+    running = start(name, directory)
+    try:
+        fill_graph(running.store())
+        yield running
+    finally:
+        running.stop()
 
 
 def binary(name: str) -> str:

@@ -19,7 +19,7 @@ from rdflib.compare import isomorphic
 import servers
 from graph_service.exporters import FORMATS, ExportError, export, projection, read_back
 from graph_service.exporters.terms import duration_to_hours, hours_to_duration
-from graph_service.loading import fill_graph, open_graph
+from graph_service.loading import open_graph
 from graph_service.remote import RemoteStore
 from graph_service.service import Service
 from graph_service.store import Store
@@ -69,14 +69,10 @@ def extra_store(data_dir: Path, tmp_path: Path) -> Store:
 def remote(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteStore]:
     """A running SPARQL server (Oxigraph, Virtuoso) holding the vocabularies and the pilots."""
     try:
-        running = servers.start(request.param, tmp_path_factory.mktemp(request.param))
+        with servers.with_pilots(request.param, tmp_path_factory.mktemp(request.param)) as running:
+            yield running.store()
     except servers.ServerUnavailable as err:
         pytest.skip(str(err))
-    try:
-        fill_graph(running.store())
-        yield running.store()
-    finally:
-        running.stop()
 
 
 def as_rdflib(triples: list[ox.Triple]) -> rdflib.Graph:

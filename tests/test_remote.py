@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 
 import servers
 from graph_service.api import create_app
-from graph_service.loading import fill_graph
 from graph_service.namespaces import expand
 from graph_service.queries import named_queries
 from graph_service.remote import EndpointError, RemoteStore
@@ -58,14 +57,10 @@ def run(*args: str) -> subprocess.CompletedProcess:
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Server]:
     """One running server per kind, holding the vocabularies and pilots loaded by fill_graph."""
     try:
-        running = servers.start(request.param, tmp_path_factory.mktemp(request.param))
+        with servers.with_pilots(request.param, tmp_path_factory.mktemp(request.param)) as running:
+            yield running
     except servers.ServerUnavailable as err:
         pytest.skip(str(err))
-    try:
-        fill_graph(running.store())
-        yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture

@@ -6,19 +6,17 @@ app in-process (TestClient) with a fresh store each, so no test depends on anoth
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
 
 import pytest
 import rdflib
-import uvicorn
 from fastapi.testclient import TestClient
 from rdflib.compare import isomorphic
 from SPARQLWrapper import CSV, JSON, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, URLENCODED, XML, JSONLD, SPARQLWrapper
 
+import servers
 from graph_service.api import create_app
 from graph_service.loading import open_graph
 from graph_service.settings import Settings
@@ -30,25 +28,11 @@ TOKEN = "test-token-0123456789"
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
     """A real server on the pilot graph (read-only), for stock clients."""
-    port = _free_port()
-    app = create_app(Settings(query_timeout=10), open_graph())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/sparql"
-    server.should_exit = True
-    thread.join(timeout=10)
+    for base in servers.serve_app(create_app(Settings(query_timeout=10), open_graph())):
+        yield base + "/sparql"
 
 
 def client(**settings) -> TestClient:
@@ -193,7 +177,7 @@ def test_updates_need_the_token_and_change_nothing_without_it() -> None:
         assert reply.status_code == 401 and reply.headers["WWW-Authenticate"].startswith("Bearer")
         reply = http.post("/sparql", data={"update": insert}, headers={"Authorization": "Bearer wrong"})
         assert reply.status_code == 403
-        reply = http.post("/sparql", content=f"LOAD <http://example.org/data.ttl>",
+        reply = http.post("/sparql", content="LOAD <http://example.org/data.ttl>",
                           headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"})
         assert reply.status_code == 403 and "LOAD" in reply.json()["message"]
         assert count(http) == before
@@ -332,7 +316,7 @@ def test_serve_command_with_a_token_file(tmp_path) -> None:
     assert done.returncode == 2 and "at least 16 characters" in done.stderr
     token = tmp_path / "token"
     token.write_text(TOKEN + "\n")
-    port = _free_port()
+    port = servers.free_port()
     server = subprocess.Popen([exe, "serve", "--port", str(port), "--token-file", str(token), "--query-timeout", "3"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

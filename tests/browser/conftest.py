@@ -7,16 +7,13 @@ Screenshots go to test-output/screenshots/.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
+import servers
 from graph_service.api import create_app
 from graph_service.loading import open_graph
 from graph_service.settings import Settings
@@ -41,30 +38,10 @@ def pages_app(store: Store, settings: Settings | None = None) -> FastAPI:
     return create_app(settings or Settings(), store)
 
 
-def _free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _serve(app: FastAPI) -> Iterator[str]:
-    """Run `app` in a uvicorn server on a free port until the generator is closed."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def pilot_server() -> Iterator[str]:
     """A real server on the pilot graph with the pages."""
-    yield from _serve(pages_app(open_graph()))
+    yield from servers.serve_app(pages_app(open_graph()))
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +50,7 @@ def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     extra = tmp_path_factory.mktemp("catalogue") / "uncovered.ttl"
     extra.write_text(UNCOVERED, encoding="utf-8")
     core = Path(__file__).resolve().parents[1] / "data" / "core-only.ttl"
-    yield from _serve(pages_app(open_graph([core, extra])))
+    yield from servers.serve_app(pages_app(open_graph([core, extra])))
 
 
 @pytest.fixture(scope="module")
