@@ -7,6 +7,7 @@ IRIs are plain strings (no angle brackets).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,12 @@ class Catalogue:
         if iri in self.competences:
             return "competence"
         return None
+
+    @cached_property
+    def taught_by(self) -> dict[str, tuple[str, ...]]:
+        """Per competence, the credentials that teach it, sorted (built once: gap questions look it up)."""
+        index: dict[str, list[str]] = {}
+        for credential in self.credentials.values():
+            for competence in credential.teaches:
+                index.setdefault(competence, []).append(credential.iri)
+        return {competence: tuple(sorted(iris)) for competence, iris in index.items()}

@@ -3,25 +3,21 @@
 The gap semantics are the public contract's: held → missing → unbridgeable → plan, where the
 plan is a minimum-workload set of credentials covering every bridgeable missing competence,
 closed under prerequisites, ties broken by fewer credentials and then IRI order, listed in
-study order. It is a weighted set cover with precedence constraints, solved exactly as an
-integer program with HiGHS (scipy ``milp``) in three lexicographic stages.
+study order. It is a weighted set cover with precedence constraints, solved exactly by
+`solver` (a branch and bound of its own, HiGHS for instances too big for it).
 """
 
 from __future__ import annotations
 
 import time
 import weakref
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
 import networkx as nx
-import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
+from . import solver
 from .model import Catalogue
-
-_TOLERANCE = 1e-6
 
 
 class PlanningInputError(ValueError):
@@ -120,19 +116,21 @@ def _blocked_from_nothing(catalogue: Catalogue) -> frozenset[str]:
     """Credentials nobody holding nothing can ever take (cached per catalogue: holding more only unblocks)."""
     key = id(catalogue)
     if key not in _BLOCKED_FROM_NOTHING:
-        _BLOCKED_FROM_NOTHING[key] = frozenset(_fixpoint(catalogue, set(catalogue.credentials), set()))
+        _BLOCKED_FROM_NOTHING[key] = frozenset(_fixpoint(catalogue, set(catalogue.credentials)))
         weakref.finalize(catalogue, _BLOCKED_FROM_NOTHING.pop, key, None)
     return _BLOCKED_FROM_NOTHING[key]
 
 
-def _fixpoint(catalogue: Catalogue, pending: set[str], attainable: set[str]) -> set[str]:
-    """Move pending credentials whose prerequisites are all attainable into `attainable`; return the rest."""
-    pending = set(pending)
+def _fixpoint(catalogue: Catalogue, pending: set[str]) -> set[str]:
+    """Drop pending credentials whose prerequisites are all known credentials not pending; return the rest.
+
+    Everything not pending counts as attainable (held, or taken after its prerequisites).
+    """
+    pending, known = set(pending), catalogue.credentials
     while True:
-        ready = {iri for iri in pending if catalogue.credentials[iri].prerequisites <= attainable}
+        ready = {iri for iri in pending if all(p in known and p not in pending for p in known[iri].prerequisites)}
         if not ready:
             return pending
-        attainable |= ready
         pending -= ready
 
 
@@ -143,10 +141,7 @@ def unattainable_credentials(catalogue: Catalogue, held: Iterable[str] = ()) -> 
     after that fixpoint sits on a prerequisite cycle, on an unknown prerequisite, or after one.
     Only credentials blocked for someone holding nothing need checking again.
     """
-    held_set = set(held)
-    base = _blocked_from_nothing(catalogue)
-    attainable = (set(catalogue.credentials) - base) | held_set
-    pending = _fixpoint(catalogue, base - held_set, attainable)
+    pending = _fixpoint(catalogue, _blocked_from_nothing(catalogue) - set(held))
     if not pending:
         return {}
     graph = _prerequisite_graph(catalogue)
@@ -216,15 +211,9 @@ def gap(catalogue: Catalogue, holds: Iterable[str], target: str, *, time_limit: 
 def _unbridgeable_reasons(catalogue: Catalogue, missing: list[str], held_credentials: set[str],
                           blocked: dict[str, str]) -> dict[str, str]:
     """For each missing competence no credential can give, say why."""
-    wanted = set(missing)
-    taught_by: dict[str, list[str]] = defaultdict(list)
-    for credential in catalogue.credentials.values():
-        if credential.iri not in held_credentials:
-            for competence in credential.teaches & wanted:
-                taught_by[competence].append(credential.iri)
     reasons = {}
     for competence in missing:
-        teachers = sorted(taught_by[competence])
+        teachers = [t for t in catalogue.taught_by.get(competence, ()) if t not in held_credentials]
         if not teachers:
             reasons[competence] = "no credential in the graph teaches it"
         elif all(t in blocked for t in teachers):
@@ -233,116 +222,34 @@ def _unbridgeable_reasons(catalogue: Catalogue, missing: list[str], held_credent
     return reasons
 
 
-def _candidates(catalogue: Catalogue, needed: list[str], held_credentials: set[str],
-                blocked: set[str]) -> list[str]:
-    """Credentials that can be in a plan: attainable teachers of a needed competence and their prerequisites."""
-    wanted = set(needed)
-    frontier = [c.iri for c in catalogue.credentials.values()
-                if c.teaches & wanted and c.iri not in held_credentials and c.iri not in blocked]
-    found: set[str] = set()
-    while frontier:
-        iri = frontier.pop()
-        if iri in found:
-            continue
-        found.add(iri)
-        frontier.extend(p for p in catalogue.credentials[iri].prerequisites if p not in held_credentials)
-    return sorted(found)
-
-
 def _solve(catalogue: Catalogue, needed: list[str], held_credentials: set[str], blocked: set[str],
            time_limit: float) -> tuple[list[str], bool]:
     """The optimal plan's credentials (unordered) and whether optimality was proven in time."""
     if not needed:
         return [], True
-    candidates = _candidates(catalogue, needed, held_credentials, blocked)
-    problem = _Problem(catalogue, candidates, needed, held_credentials)
-    return problem.solve(time.monotonic() + time_limit)
+    problem = _cover_problem(catalogue, needed, held_credentials, blocked)
+    return solver.solve(problem, time.monotonic() + time_limit)
 
 
-class _Problem:
-    """The integer program: x_c ∈ {0,1}; cover each needed competence; x_c ≤ x_p for prerequisites."""
-
-    def __init__(self, catalogue: Catalogue, candidates: list[str], needed: list[str], held: set[str]):
-        self.candidates = candidates
-        index = {iri: i for i, iri in enumerate(candidates)}
-        self.weights = np.array([catalogue.credentials[c].workload_hours for c in candidates], dtype=float)
-        rows, lower = [], []
-        for competence in needed:
-            row = np.zeros(len(candidates))
-            for iri in candidates:
-                if competence in catalogue.credentials[iri].teaches:
-                    row[index[iri]] = 1.0
-            rows.append(row)
-            lower.append(1.0)
-        upper = [np.inf] * len(rows)
-        for iri in candidates:
-            for prerequisite in catalogue.credentials[iri].prerequisites - held:
-                row = np.zeros(len(candidates))
-                row[index[iri]], row[index[prerequisite]] = 1.0, -1.0
-                rows.append(row)
-                lower.append(-np.inf)
-                upper.append(0.0)
-        self.base = [LinearConstraint(np.array(rows), lower, upper)]
-
-    def _run(self, objective: np.ndarray, extra: list[LinearConstraint], lower: np.ndarray, upper: np.ndarray,
-             deadline: float) -> tuple[np.ndarray | None, bool]:
-        """One HiGHS solve: the solution (or None if infeasible or none found) and whether it is proven optimal."""
-        remaining = max(deadline - time.monotonic(), 0.001)
-        result = milp(objective, constraints=self.base + extra, integrality=np.ones(len(objective)),
-                      bounds=Bounds(lower, upper), options={"time_limit": remaining})
-        if result.x is None:
-            return None, result.status != 1
-        return np.round(result.x), result.status == 0
-
-    def solve(self, deadline: float) -> tuple[list[str], bool]:
-        """Minimise workload, then the number of credentials, then prefer earlier IRIs."""
-        n = len(self.candidates)
-        lower, upper = np.zeros(n), np.ones(n)
-        x, proven = self._run(self.weights, [], lower, upper, deadline)
-        if x is None:
-            return self.candidates, False  # out of time before any plan: the whole closure is a valid plan
-        best = self.weights @ x
-        budget = LinearConstraint(self.weights, -np.inf, best + _TOLERANCE * max(1.0, abs(best)))
-        if not proven:
-            return self._chosen(x), False
-        y, proven = self._run(np.ones(n), [budget], lower, upper, deadline)
-        if y is None or not proven:
-            return self._chosen(y if y is not None else x), False
-        count = LinearConstraint(np.ones(n), -np.inf, float(y.sum()))
-        return self._prefer_earlier(y, [budget, count], lower, upper, deadline)
-
-    def _prefer_earlier(self, x: np.ndarray, extra: list[LinearConstraint], lower: np.ndarray, upper: np.ndarray,
-                        deadline: float) -> tuple[list[str], bool]:
-        """Walk candidates in IRI order, keeping each one in whenever an optimal plan with it exists.
-
-        Among plans of equal workload and size this picks the one whose sorted IRI list is
-        lexicographically smallest; each candidate not in the current plan costs one solve, so
-        one solve first checks whether any other optimal plan exists at all.
-        """
-        lower, upper = lower.copy(), upper.copy()
-        size = int(x.sum())
-        other = LinearConstraint(x, -np.inf, size - 1)  # share at most size-1 credentials with x
-        y, proven = self._run(np.zeros(len(x)), [*extra, other], lower, upper, deadline)
-        if y is None:
-            return self._chosen(x), proven  # x is the only optimal plan (or time ran out)
-        for i in range(len(self.candidates)):
-            if int(lower.sum()) == size:
-                break
-            if x[i] == 0:
-                lower[i] = 1.0
-                y, proven = self._run(np.zeros(len(x)), extra, lower, upper, deadline)
-                if y is None and not proven:
-                    return self._chosen(x), False
-                if y is None:
-                    lower[i], upper[i] = 0.0, 0.0
-                    continue
-                x = y
-            lower[i] = upper[i] = 1.0
-        return self._chosen(x), True
-
-    def _chosen(self, x: np.ndarray) -> list[str]:
-        """The candidates a 0/1 vector selects."""
-        return [iri for iri, value in zip(self.candidates, x) if value > 0.5]
+def _cover_problem(catalogue: Catalogue, needed: list[str], held_credentials: set[str],
+                   blocked: set[str]) -> solver.CoverProblem:
+    """The solver's instance: attainable teachers of the needed competences and their unheld prerequisites."""
+    frontier = [t for c in needed for t in catalogue.taught_by.get(c, ())
+                if t not in held_credentials and t not in blocked]
+    found: set[str] = set()
+    while frontier:
+        iri = frontier.pop()
+        if iri not in found:
+            found.add(iri)
+            frontier.extend(p for p in catalogue.credentials[iri].prerequisites if p not in held_credentials)
+    candidates = sorted(found)
+    index = {iri: i for i, iri in enumerate(candidates)}
+    records = [catalogue.credentials[iri] for iri in candidates]
+    return solver.CoverProblem(
+        candidates=tuple(candidates),
+        weights=tuple(c.workload_hours for c in records),
+        teachers=tuple(tuple(index[t] for t in catalogue.taught_by[c] if t in index) for c in needed),
+        prerequisites=tuple(tuple(sorted(index[p] for p in c.prerequisites if p in index)) for c in records))
 
 
 def _study_order(catalogue: Catalogue, chosen: list[str], missing: set[str]) -> tuple[PlanStep, ...]:

@@ -149,6 +149,11 @@ def test_a_time_limit_that_stops_the_solver_says_not_optimal() -> None:
     assert covered == set(quick.missing)
 
 
+def test_taught_by_lists_each_competences_teachers_in_iri_order() -> None:
+    cat = catalogue([cred("z", 1, "a b"), cred("m", 1, "a"), cred("k", 1)], [role("R", "a b c")])
+    assert cat.taught_by == {"a": ("m", "z"), "b": ("z",)}
+
+
 # --- ladders ------------------------------------------------------------------------------------
 
 def ladder_catalogue() -> Catalogue:

@@ -1,0 +1,323 @@
+"""The exact optimiser behind a gap plan: a weighted set cover closed under prerequisites.
+
+Choose credentials covering every needed competence, each with its prerequisites, with the
+smallest total workload, then the fewest credentials, then the IRI-smallest sorted list.
+The instances gap questions produce (tens of candidates, a handful of teachers per
+competence) are solved by an exact branch and bound in a few milliseconds; one that grows
+past a node budget, or has a negative workload, goes to HiGHS (scipy ``milp``) in three
+lexicographic stages.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+_TOLERANCE = 1e-6
+_NODE_BUDGET = 5_000
+_CLOCK_EVERY = 256  # nodes between deadline checks
+
+
+@dataclass(frozen=True)
+class CoverProblem:
+    """One plan to find; credentials are indices into `candidates` (sorted IRIs).
+
+    `teachers` has, per needed competence, the candidates that teach it; `prerequisites`
+    has, per candidate, the candidates it needs first (held prerequisites left out).
+    """
+
+    candidates: tuple[str, ...]
+    weights: tuple[float, ...]
+    teachers: tuple[tuple[int, ...], ...]
+    prerequisites: tuple[tuple[int, ...], ...]
+
+
+def solve(problem: CoverProblem, deadline: float) -> tuple[list[str], bool]:
+    """The optimal plan's credentials (unordered) and whether optimality was proven by `deadline`.
+
+    Competences whose teachers share no credential, not even a prerequisite, are solved
+    apart: workload, size and the IRI-smallest list all add up part by part.
+    """
+    chosen, proven = [], True
+    for part in _parts(problem):
+        plan, optimal = _solve_part(part, deadline)
+        chosen += plan
+        proven = proven and optimal
+    return chosen, proven
+
+
+def _solve_part(problem: CoverProblem, deadline: float) -> tuple[list[str], bool]:
+    """Branch and bound when it is small enough and workloads are not negative, else HiGHS."""
+    if min(problem.weights) >= 0:
+        try:
+            return _BranchAndBound(problem, deadline).run()
+        except _TooBig:
+            pass
+    return _Milp(problem).solve(deadline)
+
+
+def _parts(problem: CoverProblem) -> list[CoverProblem]:
+    """Split into independent problems: competences joined when their teachers' closures overlap."""
+    closure = _closures(problem.prerequisites)
+    groups: list[tuple[int, list[int]]] = []  # (credentials reachable, competences)
+    for k, teachers in enumerate(problem.teachers):
+        reach, members, apart = 0, [k], []
+        for t in teachers:
+            reach |= closure[t]
+        for group_reach, group_members in groups:
+            if group_reach & reach:
+                reach |= group_reach
+                members = group_members + members
+            else:
+                apart.append((group_reach, group_members))
+        groups = [*apart, (reach, members)]
+    return [_restrict(problem, reach, sorted(members)) for reach, members in groups]
+
+
+def _restrict(problem: CoverProblem, reach: int, competences: list[int]) -> CoverProblem:
+    """The problem on the credentials in `reach` (kept in IRI order) and the given competences."""
+    kept = _bits(reach)
+    index = {old: new for new, old in enumerate(kept)}
+    return CoverProblem(candidates=tuple(problem.candidates[i] for i in kept),
+                        weights=tuple(problem.weights[i] for i in kept),
+                        teachers=tuple(tuple(index[t] for t in problem.teachers[k]) for k in competences),
+                        prerequisites=tuple(tuple(index[p] for p in problem.prerequisites[i]) for i in kept))
+
+
+def _tie_limit(best: float) -> float:
+    """The largest workload that still ties with `best` (HiGHS-style relative tolerance)."""
+    return best + _TOLERANCE * max(1.0, abs(best))
+
+
+# --- branch and bound ---------------------------------------------------------------------
+
+class _TooBig(Exception):
+    """The search passed its node budget; HiGHS should take over."""
+
+
+class _OutOfTime(Exception):
+    """The deadline passed before the search finished."""
+
+
+class _BranchAndBound:
+    """Depth-first search over which teacher covers each still-uncovered competence.
+
+    A plan is a bit mask over candidates. Choosing a teacher adds it with all its
+    prerequisites (its closure); every optimal plan is such a union of closures, since any
+    other credential could be dropped at no cost. Branch j of a competence forbids the
+    teachers of branches 1..j-1, so each plan is reached once. A node is cut when its
+    workload plus a lower bound exceeds the best so far beyond the tie tolerance; ties are
+    kept and settled at the end by size, then IRI order.
+    """
+
+    def __init__(self, problem: CoverProblem, deadline: float):
+        self.problem = problem
+        self.deadline = deadline
+        self.closure = _closures(problem.prerequisites)
+        self.covering = [sum(1 << t for t in teachers) for teachers in problem.teachers]
+        self.costs: dict[int, float] = {}
+        self.found: dict[int, float] = {}
+        self.best = float("inf")
+        self.nodes = 0
+
+    def run(self) -> tuple[list[str], bool]:
+        """Search to the end; on time-out return the best plan so far (or every candidate), unproven."""
+        try:
+            self._visit(0, 0.0, 0)
+        except _OutOfTime:
+            if not self.found:
+                return list(self.problem.candidates), False
+            return self._chosen(), False
+        return self._chosen(), True
+
+    def _visit(self, plan: int, cost: float, forbidden: int) -> None:
+        """Extend `plan` (workload `cost`) to complete plans avoiding the `forbidden` credentials."""
+        self._tick()
+        uncovered = [k for k, mask in enumerate(self.covering) if not mask & plan]
+        if not uncovered:
+            self._record(plan, cost)
+            return
+        branching = self._branching(plan, forbidden, uncovered)
+        if branching is None or cost + branching[0] > _tie_limit(self.best):
+            return
+        for extra, teacher, new in branching[1]:
+            if cost + extra > _tie_limit(self.best):
+                break
+            if not self.closure[teacher] & forbidden:
+                self._visit(plan | new, cost + extra, forbidden)
+            forbidden |= 1 << teacher
+
+    def _branching(self, plan: int, forbidden: int,
+                   uncovered: list[int]) -> tuple[float, list[tuple[float, int, int]]] | None:
+        """A lower bound on the workload still to add, and the options of the competence to branch on.
+
+        Each option is (added workload, teacher, added credentials), cheapest first. The bound
+        sums the cheapest options of competences whose options share no credential (any plan
+        pays for those separately). None when some competence can no longer be covered.
+        """
+        per_competence = []
+        for k in uncovered:
+            options = []
+            reach = 0
+            for t in self.problem.teachers[k]:
+                if not self.closure[t] & forbidden:
+                    new = self.closure[t] & ~plan
+                    options.append((self._cost(new), t, new))
+                    reach |= new
+            if not options:
+                return None
+            options.sort()
+            per_competence.append((options[0][0], reach, options))
+        bound, used = 0.0, 0
+        for cheapest, reach, _ in sorted(per_competence, key=lambda entry: -entry[0]):
+            if not reach & used:
+                bound += cheapest
+                used |= reach
+        _, _, options = min(per_competence, key=lambda entry: (len(entry[2]), -entry[0]))
+        return bound, options
+
+    def _cost(self, mask: int) -> float:
+        """The total workload of the credentials in `mask` (memoised: the same masks recur)."""
+        if mask not in self.costs:
+            weights = self.problem.weights
+            self.costs[mask] = sum(weights[i] for i in _bits(mask))
+        return self.costs[mask]
+
+    def _record(self, plan: int, cost: float) -> None:
+        """Keep a complete plan; forget kept plans that no longer tie with the best."""
+        if cost < self.best:
+            self.best = cost
+            limit = _tie_limit(cost)
+            self.found = {p: c for p, c in self.found.items() if c <= limit}
+        self.found[plan] = cost
+
+    def _tick(self) -> None:
+        """Count a node; raise when the budget or the deadline is passed."""
+        self.nodes += 1
+        if self.nodes > _NODE_BUDGET:
+            raise _TooBig
+        if self.nodes % _CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
+            raise _OutOfTime
+
+    def _chosen(self) -> list[str]:
+        """Among kept plans tying on workload: the fewest credentials, then the smallest IRI list."""
+        limit = _tie_limit(self.best)
+        plan = min((p for p, c in self.found.items() if c <= limit), key=lambda p: (p.bit_count(), _bits(p)))
+        return [self.problem.candidates[i] for i in _bits(plan)]
+
+
+def _bits(mask: int) -> list[int]:
+    """The indices of the set bits, ascending."""
+    indices = []
+    while mask:
+        low = mask & -mask
+        indices.append(low.bit_length() - 1)
+        mask ^= low
+    return indices
+
+
+def _closures(prerequisites: tuple[tuple[int, ...], ...]) -> list[int]:
+    """Per candidate, the mask of itself and everything it needs first, transitively."""
+    closure: list[int | None] = [None] * len(prerequisites)
+    for start in range(len(prerequisites)):
+        stack = [start]
+        while stack:
+            i = stack[-1]
+            waiting = [p for p in prerequisites[i] if closure[p] is None and p not in stack]
+            if waiting:
+                stack.extend(waiting)
+                continue
+            stack.pop()
+            mask = 1 << i
+            for p in prerequisites[i]:
+                mask |= closure[p] or 0
+            closure[i] = mask
+    return closure
+
+
+# --- HiGHS --------------------------------------------------------------------------------
+
+class _Milp:
+    """The integer program: x_c ∈ {0,1}; cover each needed competence; x_c ≤ x_p for prerequisites."""
+
+    def __init__(self, problem: CoverProblem):
+        self.candidates = problem.candidates
+        n = len(problem.candidates)
+        self.weights = np.array(problem.weights, dtype=float)
+        rows, lower, upper = [], [], []
+        for teachers in problem.teachers:
+            row = np.zeros(n)
+            row[list(teachers)] = 1.0
+            rows.append(row)
+            lower.append(1.0)
+            upper.append(np.inf)
+        for i, needs in enumerate(problem.prerequisites):
+            for p in needs:
+                row = np.zeros(n)
+                row[i], row[p] = 1.0, -1.0
+                rows.append(row)
+                lower.append(-np.inf)
+                upper.append(0.0)
+        self.base = [LinearConstraint(np.array(rows), lower, upper)]
+
+    def _run(self, objective: np.ndarray, extra: list[LinearConstraint], lower: np.ndarray, upper: np.ndarray,
+             deadline: float) -> tuple[np.ndarray | None, bool]:
+        """One HiGHS solve: the solution (or None if infeasible or none found) and whether it is proven optimal."""
+        remaining = max(deadline - time.monotonic(), 0.001)
+        result = milp(objective, constraints=self.base + extra, integrality=np.ones(len(objective)),
+                      bounds=Bounds(lower, upper), options={"time_limit": remaining})
+        if result.x is None:
+            return None, result.status != 1
+        return np.round(result.x), result.status == 0
+
+    def solve(self, deadline: float) -> tuple[list[str], bool]:
+        """Minimise workload, then the number of credentials, then prefer earlier IRIs."""
+        n = len(self.candidates)
+        lower, upper = np.zeros(n), np.ones(n)
+        x, proven = self._run(self.weights, [], lower, upper, deadline)
+        if x is None:
+            return list(self.candidates), False  # out of time before any plan: the whole closure is a valid plan
+        budget = LinearConstraint(self.weights, -np.inf, _tie_limit(self.weights @ x))
+        if not proven:
+            return self._chosen(x), False
+        y, proven = self._run(np.ones(n), [budget], lower, upper, deadline)
+        if y is None or not proven:
+            return self._chosen(y if y is not None else x), False
+        count = LinearConstraint(np.ones(n), -np.inf, float(y.sum()))
+        return self._prefer_earlier(y, [budget, count], lower, upper, deadline)
+
+    def _prefer_earlier(self, x: np.ndarray, extra: list[LinearConstraint], lower: np.ndarray, upper: np.ndarray,
+                        deadline: float) -> tuple[list[str], bool]:
+        """Walk candidates in IRI order, keeping each one in whenever an optimal plan with it exists.
+
+        Among plans of equal workload and size this picks the one whose sorted IRI list is
+        lexicographically smallest; each candidate not in the current plan costs one solve, so
+        one solve first checks whether any other optimal plan exists at all.
+        """
+        lower, upper = lower.copy(), upper.copy()
+        size = int(x.sum())
+        other = LinearConstraint(x, -np.inf, size - 1)  # share at most size-1 credentials with x
+        y, proven = self._run(np.zeros(len(x)), [*extra, other], lower, upper, deadline)
+        if y is None:
+            return self._chosen(x), proven  # x is the only optimal plan (or time ran out)
+        for i in range(len(self.candidates)):
+            if int(lower.sum()) == size:
+                break
+            if x[i] == 0:
+                lower[i] = 1.0
+                y, proven = self._run(np.zeros(len(x)), extra, lower, upper, deadline)
+                if y is None and not proven:
+                    return self._chosen(x), False
+                if y is None:
+                    lower[i], upper[i] = 0.0, 0.0
+                    continue
+                x = y
+            lower[i] = upper[i] = 1.0
+        return self._chosen(x), True
+
+    def _chosen(self, x: np.ndarray) -> list[str]:
+        """The candidates a 0/1 vector selects."""
+        return [iri for iri, value in zip(self.candidates, x) if value > 0.5]
