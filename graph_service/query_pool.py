@@ -22,6 +22,7 @@ from .sparql_protocol import (DEFAULT_GRAPH, DEFAULT_RESULT, GRAPH_TYPES, RESULT
 from .store import Store, is_bookkeeping
 
 _CONTEXT = mp.get_context("spawn")
+_WORKER_STACK = 256 * 1024 * 1024  # reserved address space; only the pages a query touches are used
 
 
 class QueryTimeout(Exception):
@@ -108,6 +109,18 @@ def render(result: ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples | list[
 
 
 def _serve(conn: Connection, kind: str, source: str | bytes) -> None:
+    """Worker process: answer jobs on a thread whose stack is far deeper than the main thread's.
+
+    The query engine recurses over the query's structure; the endpoint refuses texts past
+    fixed limits (sparql_protocol.MAX_NESTING), and this stack leaves a wide margin above them.
+    """
+    threading.stack_size(_WORKER_STACK)
+    answering = threading.Thread(target=_answer, args=(conn, kind, source), name="sparql-answer")
+    answering.start()
+    answering.join()
+
+
+def _answer(conn: Connection, kind: str, source: str | bytes) -> None:
     """Worker main loop: answer jobs until told to stop (None)."""
     store = _open_copy(kind, source)
     conn.send(("ready", None))
@@ -218,7 +231,8 @@ class QueryPool:
             status, payload = worker.conn.recv()
         except (EOFError, OSError) as err:
             self._retire(worker)
-            raise ProtocolError(500, f"the query worker died: {err}") from err
+            raise ProtocolError(500, "the query engine stopped on this query (its worker process died and was "
+                                     f"replaced{': ' + str(err) if str(err) else ''}); simplify the query") from err
         self._idle.put(worker)
         if status == "error":
             raise ProtocolError(*payload)

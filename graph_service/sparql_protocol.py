@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from .sparql_text import keywords, term_to_json
+from .sparql_text import keywords, structure, term_to_json
 
 # media type → (format name, pyoxigraph format)
 RESULT_TYPES: dict[str, str] = {
@@ -43,6 +43,10 @@ DEFAULT_GRAPH = "text/turtle"
 QUERY_MEDIA = "application/sparql-query"
 UPDATE_MEDIA = "application/sparql-update"
 FORM_MEDIA = "application/x-www-form-urlencoded"
+# Past these, a text could exhaust the query engine's stack (pyoxigraph 0.5 crashed at 3 000
+# nested groups and 8 000 chained UNIONs on an 8 MiB stack); refused before it gets there.
+MAX_NESTING = 200
+MAX_OPERATORS = 2_000
 
 class ProtocolError(ValueError):
     """A request the protocol rejects: carries the HTTP status to answer with."""
@@ -53,15 +57,24 @@ class ProtocolError(ValueError):
 
 
 def refuse_unsafe(text: str, *, update: bool) -> None:
-    """Refuse SERVICE (and LOAD in updates): they would make the server fetch arbitrary URLs.
+    """Refuse what the endpoint must not run: SERVICE (and LOAD in updates), which would fetch
+    arbitrary URLs, and texts nested or chained past what the query engine's stack can take.
 
-    :raises ProtocolError: 403 naming the keyword.
+    :raises ProtocolError: 403 naming the keyword, 400 saying which limit was passed.
     """
     words = keywords(text)
     for keyword in ("SERVICE", "LOAD") if update else ("SERVICE",):
         if keyword in words:
             raise ProtocolError(403, f"{keyword} is not allowed on this endpoint: it would fetch arbitrary URLs. "
                                      "Load data with the graph-service CLI or the Graph Store Protocol instead.")
+    depth, operators = structure(text)
+    if depth > MAX_NESTING:
+        raise ProtocolError(400, f"the text nests brackets {depth} deep; this endpoint takes at most {MAX_NESTING} "
+                                 "levels of { }, ( ) and [ ]: flatten the groups or split the query")
+    if operators > MAX_OPERATORS:
+        raise ProtocolError(400, f"the text chains {operators} operators (UNION, | / in paths, + - * in "
+                                 f"expressions, && ||); this endpoint takes at most {MAX_OPERATORS}: "
+                                 "use VALUES for long alternatives, or split the query")
 
 
 def names_dataset(text: str) -> bool:

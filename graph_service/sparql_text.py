@@ -19,13 +19,13 @@ SELECT, ASK, CONSTRUCT, DESCRIBE = "SELECT", "ASK", "CONSTRUCT", "DESCRIBE"
 CHUNK_TRIPLES = 500
 CHUNK_CHARS = 200_000
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Tokens that may hide the WHERE keyword or a brace: comments, strings, IRIs, variables, prefixed names.
-_TOKENS = re.compile(
-    r"""(?P<skip>\#[^\n]*|'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"
-        |<[^<>"{}|^`\\\x00-\x20]*>|[?$]\w+|[\w.-]*:[\w.:%-]*)
-       |(?P<word>[A-Za-z]+)|(?P<brace>\{)""",
-    re.DOTALL | re.VERBOSE,
-)
+# What may hide a keyword, a brace or an operator: comments, strings, IRIs, variables, prefixed names.
+_SKIP = r"""(?P<skip>\#[^\n]*|'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"
+        |<[^<>"{}|^`\\\x00-\x20]*>|[?$]\w+|[\w.-]*:[\w.:%-]*)"""
+_TOKENS = re.compile(_SKIP + r"|(?P<word>[A-Za-z]+)|(?P<brace>\{)", re.DOTALL | re.VERBOSE)
+# Brackets, and the operators that chain (UNION, paths, arithmetic, logic); ^^ and != are not chains.
+_STRUCTURE = re.compile(_SKIP + r"|(?P<pair>\^\^|!=)|(?P<open>[{(\[])|(?P<close>[})\]])"
+                                r"|(?P<op>\|\||&&|[|/+*!^-]|(?i:\bunion\b))", re.DOTALL | re.VERBOSE)
 
 
 def inject_bindings(sparql: str, bindings: Mapping[str, Term]) -> str:
@@ -50,6 +50,27 @@ def inject_bindings(sparql: str, bindings: Mapping[str, Term]) -> str:
     block = f"VALUES ({' '.join('?' + n for n in names)}) {{ ({' '.join(str(bindings[n]) for n in names)}) }}"
     at = _where_brace(sparql)
     return f"{sparql[:at]} {block}{sparql[at:]}"
+
+
+def structure(sparql: str) -> tuple[int, int]:
+    """How deeply a SPARQL text nests brackets, and how many chaining operators it has.
+
+    Both drive recursion in the query engine's parser and evaluator, so a hostile text can
+    exhaust its stack; callers refuse texts past a limit before they reach the engine.
+
+    >>> structure('SELECT ?s WHERE { { ?s ?p "((" } UNION { ?s ?p ?o FILTER(1 + 2) } }')
+    (3, 2)
+    """
+    depth = deepest = operators = 0
+    for match in _STRUCTURE.finditer(sparql):
+        if match.group("open"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif match.group("close"):
+            depth = max(depth - 1, 0)
+        elif match.group("op"):
+            operators += 1
+    return deepest, operators
 
 
 def keywords(sparql: str) -> set[str]:

@@ -12,7 +12,7 @@ from ..schemas import ErrorBody
 from ..sparql_protocol import ProtocolError
 
 _KINDS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 406: "not_acceptable",
-          415: "unsupported_media_type", 500: "server_error", 501: "not_implemented",
+          413: "payload_too_large", 415: "unsupported_media_type", 500: "server_error", 501: "not_implemented",
           502: "bad_gateway", 503: "timeout"}
 
 

@@ -28,7 +28,8 @@ _OK = {"description": "query results, in the format the Accept header asks for",
 _ERRORS = {code: {"description": text, "content": {"application/json": {}}} for code, text in {
     400: "the query or update does not parse, or the request is malformed",
     401: "an update without a bearer token", 403: "a wrong token, updates disabled, or SERVICE/LOAD",
-    406: "no accepted format fits the query form", 415: "an unsupported request content type",
+    406: "no accepted format fits the query form", 413: "the body is larger than the server takes",
+    415: "an unsupported request content type",
     501: "updates over an external endpoint", 502: "the external endpoint failed",
     503: "the query ran past the time limit and was stopped"}.items()}
 
@@ -58,6 +59,26 @@ def _one(values: list[str], name: str) -> str | None:
     if len(values) > 1:
         raise ProtocolError(400, f"give '{name}' once, not {len(values)} times")
     return values[0] if values else None
+
+
+async def _capped_body(request: Request) -> bytes:
+    """The request body, read no further than the configured limit.
+
+    :raises ProtocolError: 413 when the declared or actual size passes it.
+    """
+    limit = request.app.state.settings.max_query_bytes
+    refusal = ProtocolError(413, f"the body is larger than the {limit} bytes this endpoint takes for a query "
+                                 "or update: split it, use VALUES in several requests, or load data through "
+                                 "/graph-store or graph-service load")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise refusal
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise refusal
+    return bytes(body)
 
 
 def _with_base(request: Request, text: str) -> str:
@@ -175,9 +196,9 @@ async def sparql_post(
     """Read the body here, then run the query or update off the event loop."""
     media, *media_params = [part.strip().lower() for part in (content_type or "").split(";")]
     charset = next((p.partition("=")[2].strip('"') for p in media_params if p.startswith("charset=")), "utf-8")
-    body = await request.body()
     params = {k: v for k, v in parse_qs(request.url.query, keep_blank_values=True).items()}
     try:
+        body = await _capped_body(request)
         if charset not in ("utf-8", "utf8", "us-ascii"):
             raise ProtocolError(415, f"send the body as UTF-8, not {charset}")
         if media == FORM_MEDIA:
