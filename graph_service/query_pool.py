@@ -22,6 +22,7 @@ from .sparql_protocol import (DEFAULT_GRAPH, DEFAULT_RESULT, GRAPH_TYPES, RESULT
 from .store import Store, is_bookkeeping
 
 _CONTEXT = mp.get_context("spawn")
+_LOAD_TIMEOUT = 600  # seconds a worker may take to load the graph (S = 10 000 takes tens)
 _WORKER_STACK = 256 * 1024 * 1024  # reserved address space; only the pages a query touches are used
 
 
@@ -40,42 +41,66 @@ class Job:
     row_cap: int = 10_000
 
 
-def _open_copy(kind: str, source: str | bytes) -> ox.Store:
-    """The worker's own in-memory copy of the graph, its default graph the RDF merge of all data graphs.
+@dataclass
+class _Graph:
+    """A worker's store and the graphs whose union is the RDF merge of every data graph."""
 
-    pyoxigraph unions several default graphs as a bag (a triple stated in two files would
-    come back twice); copying every data triple into the default graph gives the set the
-    SPARQL dataset definition asks for. Named graphs stay as they are for GRAPH queries.
+    store: ox.Store
+    default: list[ox.NamedNode | ox.DefaultGraph]
+    named: list[ox.NamedNode | ox.BlankNode]
+
+
+def _open(kind: str, source: str | bytes) -> _Graph:
+    """The worker's graph: a read-only view of a store directory, or a copy of an in-memory store.
+
+    The public default graph is the RDF merge (a set) of the data graphs, but pyoxigraph unions
+    several default graphs as a bag. Graphs that share no triple with another can be unioned
+    as they are; only those that do are merged into the worker's own default graph (a read-only
+    view is copied into memory for that). Generated or imported catalogues rarely overlap, so a
+    worker usually holds no copy of the data beyond the store itself.
     """
-    store = ox.Store()
-    if kind == "directory":
-        store.bulk_extend(ox.Store.read_only(source).quads_for_pattern(None, None, None, None))
-    else:
+    store = ox.Store.read_only(source) if kind == "directory" else ox.Store()
+    if kind != "directory":
         store.load(source, format=ox.RdfFormat.N_QUADS)
-    data = [q for q in store.quads_for_pattern(None, None, None, None)
-            if isinstance(q.graph_name, ox.NamedNode) and not is_bookkeeping(q.graph_name.value)]
-    store.bulk_extend([ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in data])
-    return store
+    named = [g for g in store.named_graphs() if not (isinstance(g, ox.NamedNode) and is_bookkeeping(g.value))]
+    overlapping = _overlapping(store, named)
+    if not overlapping:
+        return _Graph(store, [ox.DefaultGraph(), *named], named)
+    if kind == "directory":
+        copy = ox.Store()
+        copy.bulk_extend(store.quads_for_pattern(None, None, None, None))
+        store = copy
+    for graph in overlapping:
+        store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
+                          for q in store.quads_for_pattern(None, None, None, graph))
+    return _Graph(store, [ox.DefaultGraph(), *(g for g in named if g not in overlapping)], named)
 
 
-def _dataset(store: ox.Store, job: Job) -> dict:
+def _overlapping(store: ox.Store, named: list[ox.NamedNode | ox.BlankNode]) -> set[ox.NamedNode | ox.BlankNode]:
+    """Data graphs that share a triple with another data graph or with the store's default graph."""
+    shared = store.query("SELECT DISTINCT ?g WHERE { { GRAPH ?g { ?s ?p ?o } GRAPH ?h { ?s ?p ?o } FILTER(?g != ?h) } "
+                         "UNION { ?s ?p ?o GRAPH ?g { ?s ?p ?o } } }",
+                         default_graph=[ox.DefaultGraph()], named_graphs=named)
+    return {row["g"] for row in shared}
+
+
+def _dataset(graph: _Graph, job: Job) -> dict:
     """Dataset arguments: the protocol's graphs, the query's FROM, or the merged default graph."""
     if job.default_graphs or job.named_graphs:
         return {"default_graph": [ox.NamedNode(g) for g in job.default_graphs] or [ox.DefaultGraph()],
                 "named_graphs": [ox.NamedNode(g) for g in job.named_graphs]}
     if names_dataset(job.query):
         return {}
-    named = [g for g in store.named_graphs() if not (isinstance(g, ox.NamedNode) and is_bookkeeping(g.value))]
-    return {"default_graph": [ox.DefaultGraph()], "named_graphs": named}
+    return {"default_graph": graph.default, "named_graphs": graph.named}
 
 
-def execute(store: ox.Store, job: Job) -> Rendered:
-    """Run one query on the worker's copy and render it.
+def execute(graph: _Graph, job: Job) -> Rendered:
+    """Run one query on the worker's graph and render it.
 
     :raises ProtocolError: 406 when no accepted format fits the query form.
     :raises SyntaxError: when the query does not parse.
     """
-    return render(store.query(job.query, **_dataset(store, job)), job)
+    return render(graph.store.query(job.query, **_dataset(graph, job)), job)
 
 
 def render(result: ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples | list[ox.Triple], job: Job) -> Rendered:
@@ -122,14 +147,14 @@ def _serve(conn: Connection, kind: str, source: str | bytes) -> None:
 
 def _answer(conn: Connection, kind: str, source: str | bytes) -> None:
     """Worker main loop: answer jobs until told to stop (None)."""
-    store = _open_copy(kind, source)
+    graph = _open(kind, source)
     conn.send(("ready", None))
     while True:
         job = conn.recv()
         if job is None:
             return
         try:
-            conn.send(("ok", execute(store, job)))
+            conn.send(("ok", execute(graph, job)))
         except ProtocolError as err:
             conn.send(("error", (err.status, str(err))))
         except SyntaxError as err:
@@ -154,7 +179,11 @@ class _Worker:
 
 
 class QueryPool:
-    """A fixed number of query workers over one store, with a per-query time limit."""
+    """A fixed number of query workers over one store, with a per-query time limit.
+
+    Workers load the graph in the background (at `warm()`, after a write, after a kill), and
+    loading never counts against a query's time limit: at scale it takes seconds.
+    """
 
     def __init__(self, store: Store, size: int = 2, timeout: float = 5.0, row_cap: int = 10_000):
         self.store, self.size, self.timeout, self.row_cap = store, max(1, size), timeout, row_cap
@@ -162,6 +191,7 @@ class QueryPool:
         self._lock = threading.Lock()
         self._live = 0
         self._generation = 0
+        self._closed = False
 
     def _spawn(self) -> _Worker:
         """Start a worker on the current graph and wait until it has loaded it."""
@@ -177,10 +207,30 @@ class QueryPool:
         process.start()
         child.close()
         worker = _Worker(process, parent, generation)
-        if not parent.poll(60) or parent.recv()[0] != "ready":
+        if not parent.poll(_LOAD_TIMEOUT) or parent.recv()[0] != "ready":
             worker.stop()
-            raise RuntimeError("a SPARQL worker process did not start")
+            raise RuntimeError(f"a SPARQL worker process did not load the graph within {_LOAD_TIMEOUT} s")
         return worker
+
+    def _reserve(self) -> bool:
+        """Take a free worker slot, if there is one."""
+        with self._lock:
+            free = self._live < self.size and not self._closed
+            self._live += free
+        return free
+
+    def _start(self) -> _Worker:
+        """Start a worker in a reserved slot (the slot is freed again if it fails)."""
+        try:
+            return self._spawn()
+        except BaseException:
+            with self._lock:
+                self._live -= 1
+            raise
+
+    def _current(self, worker: _Worker) -> bool:
+        """Whether an idle worker holds the current graph and is alive."""
+        return worker.generation == self._generation and worker.process.is_alive()
 
     def _checkout(self, deadline: float) -> _Worker:
         """An idle worker on the current graph: reused, replaced if stale, or started."""
@@ -188,16 +238,8 @@ class QueryPool:
             try:
                 worker = self._idle.get_nowait()
             except queue.Empty:
-                with self._lock:
-                    can_start = self._live < self.size
-                    self._live += can_start
-                if can_start:
-                    try:
-                        return self._spawn()
-                    except BaseException:
-                        with self._lock:
-                            self._live -= 1
-                        raise
+                if self._reserve():
+                    return self._start()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise QueryTimeout(f"every query worker stayed busy for {self.timeout:g} s; try again")
@@ -205,7 +247,7 @@ class QueryPool:
                     worker = self._idle.get(timeout=remaining)
                 except queue.Empty:
                     continue
-            if worker.generation == self._generation and worker.process.is_alive():
+            if self._current(worker):
                 return worker
             self._retire(worker)
 
@@ -215,22 +257,50 @@ class QueryPool:
         with self._lock:
             self._live -= 1
 
+    def _fill(self) -> None:
+        """Replace stale idle workers and start workers up to the pool size."""
+        idle = []
+        while True:
+            try:
+                idle.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
+        for worker in idle:
+            if self._current(worker):
+                self._idle.put(worker)
+            else:
+                self._retire(worker)
+        while self._reserve():
+            try:
+                worker = self._start()
+            except RuntimeError:
+                return  # the next query starts one itself, and reports the failure
+            self._idle.put(worker)
+            if self._closed:
+                self.close()
+
+    def warm(self) -> None:
+        """Load the graph into every worker now, in the background."""
+        threading.Thread(target=self._fill, daemon=True, name="sparql-warm").start()
+
     def run(self, job: Job) -> Rendered:
-        """Answer one query within the time limit.
+        """Answer one query within the time limit (waiting for a busy worker counts, loading does not).
 
         :raises QueryTimeout: if it took longer (the worker is killed and replaced).
         :raises ProtocolError: for a query that does not parse (400) or no acceptable format (406).
         """
+        worker = self._checkout(time.monotonic() + self.timeout)
         deadline = time.monotonic() + self.timeout
-        worker = self._checkout(deadline)
         try:
             worker.conn.send(job)
             if not worker.conn.poll(max(deadline - time.monotonic(), 0.01)):
                 self._retire(worker)
+                self.warm()
                 raise QueryTimeout(f"the query ran longer than the {self.timeout:g} s limit and was stopped")
             status, payload = worker.conn.recv()
         except (EOFError, OSError) as err:
             self._retire(worker)
+            self.warm()
             raise ProtocolError(500, "the query engine stopped on this query (its worker process died and was "
                                      f"replaced{': ' + str(err) if str(err) else ''}); simplify the query") from err
         self._idle.put(worker)
@@ -239,12 +309,14 @@ class QueryPool:
         return payload
 
     def invalidate(self) -> None:
-        """The graph changed: workers reload before their next query."""
+        """The graph changed: workers reload it, in the background."""
         with self._lock:
             self._generation += 1
+        self.warm()
 
     def close(self) -> None:
-        """Stop every idle worker (busy ones stop with their query or the process)."""
+        """Stop every idle worker and start no more (busy ones stop with their query or the process)."""
+        self._closed = True
         while True:
             try:
                 worker = self._idle.get_nowait()

@@ -18,7 +18,10 @@ from . import browse, catalogues, errors, graph_store, health, linked_data, plan
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Stop the SPARQL query workers when the server stops."""
+    """Warm the SPARQL query workers at start-up if the settings ask; stop them when the server stops."""
+    settings = app.state.settings
+    if settings.warm_query_workers and isinstance(app.state.store, Store):
+        sparql.app_pool(app).warm()
     yield
     if getattr(app.state, "query_pool", None) is not None:
         app.state.query_pool.close()

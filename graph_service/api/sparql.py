@@ -11,7 +11,7 @@ from typing import Annotated
 from urllib.parse import parse_qs
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from ..catalogue import Selectable
@@ -36,8 +36,13 @@ _ERRORS = {code: {"description": text, "content": {"application/json": {}}} for 
 
 def pool(request: Request) -> QueryPool:
     """The app's query workers, started on first use."""
-    state = request.app.state
-    with write_lock(request):
+    return app_pool(request.app)
+
+
+def app_pool(app: FastAPI) -> QueryPool:
+    """The app's query workers (created once; each loads the graph when first needed or warmed)."""
+    state = app.state
+    with state.write_lock:
         if getattr(state, "query_pool", None) is None:
             settings = state.settings
             state.query_pool = QueryPool(state.store, settings.query_workers, settings.query_timeout,

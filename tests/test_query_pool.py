@@ -1,0 +1,81 @@
+"""The SPARQL query workers: loading outside the time limit, warming, and the merged default graph."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pyoxigraph as ox
+
+from graph_service.loading import open_graph
+from graph_service.query_pool import Job, QueryPool
+from graph_service.store import Store
+
+JSON = ("application/sparql-results+json",)
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def count(pool: QueryPool, query: str = COUNT) -> int:
+    """The single number a COUNT query answers."""
+    body = json.loads(pool.run(Job(query, JSON)).body)
+    return int(body["results"]["bindings"][0]["n"]["value"])
+
+
+def test_loading_the_graph_does_not_count_against_the_time_limit() -> None:
+    """A worker takes ~1 s to start and load the pilots; a 0.5 s limit still answers the first query."""
+    pool = QueryPool(open_graph(), size=1, timeout=0.5)
+    try:
+        assert count(pool, "SELECT (COUNT(*) AS ?n) WHERE { ?s a ?type }") > 100
+    finally:
+        pool.close()
+
+
+def test_warm_loads_every_worker_in_the_background_and_again_after_a_write() -> None:
+    store = open_graph()
+    pool = QueryPool(store, size=2, timeout=5)
+    try:
+        pool.warm()
+        deadline = time.monotonic() + 60
+        while pool._idle.qsize() < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pool._idle.qsize() == 2
+        before = count(pool)
+        store.add_triples("http://example.org/new", [ox.Triple(ox.NamedNode("urn:x:a"), ox.NamedNode("urn:x:b"),
+                                                               ox.Literal("c"))])
+        pool.invalidate()  # reloads in the background; the next query sees the write either way
+        assert count(pool) == before + 1
+    finally:
+        pool.close()
+
+
+def test_graphs_that_share_triples_are_merged_and_others_are_unioned_as_they_are(tmp_path) -> None:
+    """The default graph is a set however the triples are spread over graphs, in memory and on disk."""
+    a, b, c = (ox.NamedNode(f"urn:x:{n}") for n in "abc")
+    shared, only = ox.Triple(a, b, c), ox.Triple(c, b, a)
+    for store in (Store(), Store(tmp_path / "store")):
+        store.add_triples("http://example.org/g1", [shared])
+        store.add_triples("http://example.org/g2", [shared, ox.Triple(a, b, ox.Literal("2"))])
+        store.add_triples("http://example.org/g3", [only])
+        store.add_triples(None, [only, ox.Triple(b, b, b)])
+        pool = QueryPool(store, size=1, timeout=10)
+        try:
+            assert count(pool) == 4  # shared, only, a b "2", b b b: each once
+            assert count(pool, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }") == 4
+            assert count(pool, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://example.org/g3> { ?s ?p ?o } }") == 1
+        finally:
+            pool.close()
+
+
+def test_a_store_directory_without_shared_triples_is_queried_in_place(tmp_path) -> None:
+    """No graph shares a triple: the worker reads the directory itself (no copy) and counts each once."""
+    store = Store(tmp_path / "store")
+    store.add_triples("http://example.org/g1", [ox.Triple(ox.NamedNode("urn:x:a"), ox.NamedNode("urn:x:p"),
+                                                           ox.Literal(str(i))) for i in range(50)])
+    store.add_triples("http://example.org/g2", [ox.Triple(ox.NamedNode("urn:x:b"), ox.NamedNode("urn:x:p"),
+                                                           ox.Literal(str(i))) for i in range(30)])
+    pool = QueryPool(store, size=1, timeout=10)
+    try:
+        assert count(pool) == 80
+        assert count(pool, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://example.org/g2> { ?s ?p ?o } }") == 30
+    finally:
+        pool.close()
