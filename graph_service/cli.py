@@ -285,7 +285,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                         sparql_token=_token(args.token_file), query_timeout=args.query_timeout, row_cap=args.row_cap,
                         host=args.host, port=args.port, warnings=warnings, endpoint=args.endpoint,
                         update_endpoint=args.update_endpoint, endpoint_user=args.endpoint_user,
-                        endpoint_password=_endpoint_password(args), warm_query_workers=True)
+                        endpoint_password=_endpoint_password(args), warm_up=True)
     app = create_app(settings, _open(args))
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return EXIT_OK

@@ -190,6 +190,7 @@ class QueryPool:
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._live = 0
+        self._loading = 0
         self._generation = 0
         self._closed = False
 
@@ -221,30 +222,38 @@ class QueryPool:
 
     def _start(self) -> _Worker:
         """Start a worker in a reserved slot (the slot is freed again if it fails)."""
+        with self._lock:
+            self._loading += 1
         try:
             return self._spawn()
         except BaseException:
             with self._lock:
                 self._live -= 1
             raise
+        finally:
+            with self._lock:
+                self._loading -= 1
 
     def _current(self, worker: _Worker) -> bool:
         """Whether an idle worker holds the current graph and is alive."""
         return worker.generation == self._generation and worker.process.is_alive()
 
     def _checkout(self, deadline: float) -> _Worker:
-        """An idle worker on the current graph: reused, replaced if stale, or started."""
+        """An idle worker on the current graph: reused, replaced if stale, or started.
+
+        Waiting counts against `deadline` only while every worker is busy with a query, not
+        while one is loading the graph.
+        """
         while True:
             try:
                 worker = self._idle.get_nowait()
             except queue.Empty:
                 if self._reserve():
                     return self._start()
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if time.monotonic() >= deadline and not self._loading:
                     raise QueryTimeout(f"every query worker stayed busy for {self.timeout:g} s; try again")
                 try:
-                    worker = self._idle.get(timeout=remaining)
+                    worker = self._idle.get(timeout=0.1)
                 except queue.Empty:
                     continue
             if self._current(worker):

@@ -25,8 +25,9 @@ class Settings:
     query_timeout: float = 5.0
     row_cap: int = 10_000
     query_workers: int = 2
-    # load the graph into the query workers at start-up rather than at the first query
-    warm_query_workers: bool = False
+    # read the graph into the service's caches and the query workers at start-up and after
+    # each write, in the background, rather than at the first request (seconds at scale)
+    warm_up: bool = False
     # the largest POST /sparql body (query or update text) taken; bigger ones get 413
     max_query_bytes: int = 1_048_576
     # linked data: IRIs under linked_data_base dereference at linked_data_path on this server

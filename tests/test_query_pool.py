@@ -79,3 +79,19 @@ def test_a_store_directory_without_shared_triples_is_queried_in_place(tmp_path) 
         assert count(pool, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://example.org/g2> { ?s ?p ?o } }") == 30
     finally:
         pool.close()
+
+
+def test_a_server_set_to_warm_up_reads_the_graph_before_the_first_request() -> None:
+    from fastapi.testclient import TestClient
+
+    from graph_service.api import create_app
+    from graph_service.settings import Settings
+
+    app = create_app(Settings(warm_up=True, query_workers=1), open_graph())
+    with TestClient(app):
+        deadline = time.monotonic() + 60
+        while (app.state.service._catalogue is None or app.state.query_pool._idle.qsize() < 1) \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert app.state.service._catalogue is not None and app.state.service._labels
+        assert app.state.query_pool._idle.qsize() == 1

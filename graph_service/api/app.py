@@ -18,10 +18,9 @@ from . import browse, catalogues, errors, graph_store, health, linked_data, plan
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Warm the SPARQL query workers at start-up if the settings ask; stop them when the server stops."""
-    settings = app.state.settings
-    if settings.warm_query_workers and isinstance(app.state.store, Store):
-        sparql.app_pool(app).warm()
+    """Warm the caches and query workers at start-up if the settings ask; stop the workers at the end."""
+    if app.state.settings.warm_up:
+        sparql.warm(app)
     yield
     if getattr(app.state, "query_pool", None) is not None:
         app.state.query_pool.close()

@@ -7,6 +7,7 @@ caches are refreshed. Handlers never run a query on the event loop.
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 from urllib.parse import parse_qs
 
@@ -156,6 +157,15 @@ def changed(request: Request) -> None:
     if getattr(state, "query_pool", None) is not None:
         state.query_pool.invalidate()
     state.service.refresh()
+    if state.settings.warm_up:
+        warm(request.app)
+
+
+def warm(app: FastAPI) -> None:
+    """Read the graph into the service's caches and the query workers now, in the background."""
+    if isinstance(app.state.store, Store):
+        app_pool(app).warm()
+    threading.Thread(target=app.state.service.warm, daemon=True, name="service-warm").start()
 
 
 def _description(request: Request, accept: str | None) -> Response:
