@@ -77,6 +77,10 @@ def _bind_prefixes(graph: rdflib.Graph) -> None:
         graph.bind(prefix, iri, override=True, replace=True)
 
 
+_NAMES = rdflib.Graph()
+_bind_prefixes(_NAMES)
+
+
 def shapes_graph(mode: Mode) -> rdflib.Graph:
     """The bundled shapes; in core mode EU-element shapes become warnings."""
     shapes = rdflib.Graph().parse(resource_dir("ontology") / "shapes.ttl", format="turtle")
@@ -106,27 +110,27 @@ def validate_files(paths: Iterable[str | Path], mode: Mode = "strict") -> Report
 def validate_graph(data: rdflib.Graph, sources: dict[rdflib.term.Node, str] | None = None,
                    mode: Mode = "strict") -> Report:
     """Validate an rdflib graph that already includes the vocabularies."""
-    _bind_prefixes(data)
     conforms, results, _ = shacl_validate(
         data, shacl_graph=shapes_graph(mode), inference="none", advanced=True, allow_warnings=True
     )
     findings = sorted(
-        (_finding(results, r, data, sources or {}) for r in results.subjects(rdflib.RDF.type, SH.ValidationResult)),
+        (_finding(results, r, sources or {}) for r in results.subjects(rdflib.RDF.type, SH.ValidationResult)),
         key=lambda f: (_SEVERITY_ORDER.get(f.severity, 3), f.source or "", f.focus_node, f.path or "", f.message),
     )
     return Report(bool(conforms), tuple(findings))
 
 
-def _finding(results: rdflib.Graph, node: rdflib.term.Node, data: rdflib.Graph,
-             sources: dict[rdflib.term.Node, str]) -> Finding:
-    """Turn one sh:ValidationResult into a Finding with short, readable names."""
-    def short(term: rdflib.term.Node | None) -> str | None:
-        if term is None:
-            return None
-        if isinstance(term, rdflib.BNode):
-            return "(a blank node / property path)"
-        return term.n3(data.namespace_manager)
+def short(term: rdflib.term.Node | None) -> str | None:
+    """A term as the report shows it: a prefixed name where one of the service's prefixes fits, else N3."""
+    if term is None:
+        return None
+    if isinstance(term, rdflib.BNode):
+        return "(a blank node / property path)"
+    return term.n3(_NAMES.namespace_manager)
 
+
+def _finding(results: rdflib.Graph, node: rdflib.term.Node, sources: dict[rdflib.term.Node, str]) -> Finding:
+    """Turn one sh:ValidationResult into a Finding with short, readable names."""
     focus = results.value(node, SH.focusNode)
     severity = results.value(node, SH.resultSeverity)
     message = results.value(node, SH.resultMessage)

@@ -105,7 +105,7 @@ def import_catalogue(store: Store, sheets: Sequence[Sheet], graph: str, *, dry_r
         if progress:
             progress("writing", 0, 1)
         sources = ", ".join(dict.fromkeys(sheet.file for sheet in sheets))
-        store.replace_graph(graph, [ox.Quad(t.subject, t.predicate, t.object) for t in built.triples], sources)
+        store.replace_graph(graph, built.triples, sources)
         store.flush()
         if progress:
             progress("writing", 1, 1)

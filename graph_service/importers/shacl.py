@@ -1,118 +1,90 @@
-"""The SHACL check of an import, in core mode and in chunks, with each finding traced to its row and column.
+"""The SHACL check of an import, in core mode, with each finding traced to its row and column.
 
 Core-mode violations are errors (nothing is imported). Core-mode warnings are exactly the
 findings strict mode adds (missing EU standard elements): they are reported, not refused.
-Each chunk holds some of the import's resources plus the vocabularies and the types of what
-they refer to, which is all the shapes look at.
+The shapes of ontology/shapes.ttl run, compiled (shapes.py), over the import's triples plus
+the vocabularies and the types of what they refer to, which is all the shapes look at.
 """
 
 from __future__ import annotations
 
 import functools
-import multiprocessing as mp
-import os
-from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
-from typing import Iterator
 
 import pyoxigraph as ox
 import rdflib
 
-from ..namespaces import RDF, expand
+from ..namespaces import RDF
 from ..resources import vocabulary_files
 from ..store import parse_file
-from ..validation import Finding, validate_graph
+from ..validation import Finding, Mode, shapes_graph, short as short_name
 from .build import Built, Progress
 from .columns import column_for
 from .resolve import Index, short
+from .shapes import Data, Result, Shape, compile_shapes, validate
 from .tables import Issue
 
-CHUNK = 2000
-"""Resources validated together: small enough to spread over processes and show progress."""
-_SPAWN = mp.get_context("spawn")
-Plain = tuple[str, str, str, str]
-"""A triple as plain text: subject, predicate, object, and the object's kind ("" IRI, "@lang", "^datatype")."""
+BATCH = 2000
+"""Resources checked between two progress reports."""
 
 
 @functools.cache
-def _vocabularies() -> tuple[tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node], ...]:
-    """The vocabulary triples (ontology/ without the shapes), as rdflib terms, read once per process."""
-    return tuple(_rdflib(_plain(q.triple)) for path in vocabulary_files() if path.name != "shapes.ttl"
-                 for q in parse_file(path))
+def vocabularies() -> tuple[ox.Triple, ...]:
+    """The vocabulary triples (ontology/ without the shapes), read once per process."""
+    return tuple(q.triple for path in vocabulary_files() if path.name != "shapes.ttl" for q in parse_file(path))
 
 
-def _plain(triple: ox.Triple) -> Plain:
-    """A triple of IRIs and literals as plain text, cheap to send to another process."""
-    obj = triple.object
-    kind = "" if isinstance(obj, ox.NamedNode) else f"@{obj.language}" if obj.language else f"^{obj.datatype.value}"
-    return triple.subject.value, triple.predicate.value, obj.value, kind
+@functools.cache
+def shapes(mode: Mode) -> tuple[Shape, ...]:
+    """The bundled shapes compiled for `mode`, once per process."""
+    return compile_shapes(shapes_graph(mode))
 
 
-def _rdflib(triple: Plain) -> tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node]:
-    """A plain triple as the rdflib terms pySHACL reads."""
-    subject, predicate, value, kind = triple
-    obj = (rdflib.URIRef(value) if not kind else rdflib.Literal(value, lang=kind[1:]) if kind[0] == "@"
-           else rdflib.Literal(value, datatype=rdflib.URIRef(kind[1:])))
-    return rdflib.URIRef(subject), rdflib.URIRef(predicate), obj
+def _rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+    """A pyoxigraph term as rdflib's, to be named as pySHACL's reports name it."""
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    plain = term.datatype.value == "http://www.w3.org/2001/XMLSchema#string"
+    return rdflib.Literal(term.value, datatype=None if plain else rdflib.URIRef(term.datatype.value))
 
 
-def _chunks(built: Built, index: Index) -> Iterator[tuple[list[str], list[Plain]]]:
-    """The described resources in chunks, each with its triples and the types of the IRIs it refers to."""
-    by_subject: dict[str, list[ox.Triple]] = defaultdict(list)
-    for triple in built.triples:
-        by_subject[triple.subject.value].append(triple)
-    subjects = list(by_subject)
-    for start in range(0, len(subjects), CHUNK):
-        part = subjects[start:start + CHUNK]
-        triples = [t for s in part for t in by_subject[s]]
-        referred = {t.object.value for t in triples if isinstance(t.object, ox.NamedNode)} - set(part)
-        types = [(iri, RDF + "type", cls, "") for iri in sorted(referred)
-                 for cls in ([built.types[iri]] if iri in built.types else index.classes(iri))]
-        yield part, [_plain(t) for t in triples] + types
+def finding(result: Result, source: str | None) -> Finding:
+    """A result of the compiled shapes as the `Finding` pySHACL's report would give."""
+    return Finding(severity=result.severity, focus_node=short_name(_rdflib(result.focus)) or "",
+                   path=short_name(rdflib.URIRef(result.path)),
+                   value=short_name(_rdflib(result.value)) if result.value is not None else None,
+                   message=result.message, shape=short_name(rdflib.URIRef(result.shape)) or "", source=source)
 
 
-def _validate(subjects: list[str], triples: list[Plain]) -> list[Finding]:
-    """Validate one chunk with the vocabularies in core mode; the findings about the chunk's resources."""
-    graph = rdflib.Graph()
-    for triple in _vocabularies():
-        graph.add(triple)
-    for triple in triples:
-        graph.add(_rdflib(triple))
-    report = validate_graph(graph, {rdflib.URIRef(s): s for s in subjects}, mode="core")
-    return [f for f in report.findings if f.source is not None]
+def _data(built: Built, index: Index) -> Data:
+    """The import's triples, the vocabularies, and the known types of the IRIs it refers to but does not describe."""
+    referred = {t.object.value for t in built.triples if isinstance(t.object, ox.NamedNode)} - built.types.keys()
+    types = [ox.Triple(ox.NamedNode(iri), ox.NamedNode(RDF + "type"), ox.NamedNode(cls))
+             for iri in sorted(referred) for cls in index.classes(iri)]
+    return Data([*vocabularies(), *built.triples, *types])
 
 
-def _issue(built: Built, finding: Finding) -> Issue:
-    """A SHACL finding as an issue at the row and column it came from."""
-    sheet, row, column = built.origins[finding.source or ""]
-    column = column or (column_for(sheet.kind, expand(finding.path)) if finding.path else None)
-    return Issue(sheet.origin, row, sheet.place(column) if column else None, finding.value,
-                 f"{short(finding.source or '')}: {finding.message}")
-
-
-def _results(chunks: list[tuple[list[str], list[Plain]]]) -> Iterator[list[Finding]]:
-    """Each chunk's findings, in order; from worker processes when there are several chunks and CPUs."""
-    workers = min(len(chunks), os.cpu_count() or 1)
-    if workers < 2:
-        yield from (_validate(*chunk) for chunk in chunks)
-        return
-    with ProcessPoolExecutor(workers, mp_context=_SPAWN) as pool:
-        futures = [pool.submit(_validate, *chunk) for chunk in chunks]
-        yield from (future.result() for future in futures)
+def _issue(built: Built, result: Result) -> Issue:
+    """A SHACL result as an issue at the row and column it came from."""
+    sheet, row, column = built.origins[result.focus.value]
+    column = column or column_for(sheet.kind, result.path)
+    return Issue(sheet.origin, row, sheet.place(column) if column else None, finding(result, None).value,
+                 f"{short(result.focus.value)}: {result.message}")
 
 
 def check(built: Built, index: Index, progress: Progress | None = None) -> tuple[list[Issue], list[Issue]]:
     """Validate the import against the shapes in core mode: (errors, strict-mode warnings)."""
-    chunks = list(_chunks(built, index))
-    findings: list[Finding] = []
-    total, done = len(built.origins), 0
+    data = _data(built, index)
+    subjects = list(dict.fromkeys(t.subject for t in built.triples))
+    results: list[Result] = []
     if progress:
-        progress("SHACL check", 0, total)
-    for found, (subjects, _) in zip(_results(chunks), chunks):  # results first: its pool closes at the end
-        findings += found
-        done += len(subjects)
+        progress("SHACL check", 0, len(subjects))
+    for start in range(0, len(subjects), BATCH):
+        results += validate(shapes("core"), data, subjects[start:start + BATCH])
         if progress:
-            progress("SHACL check", done, total)
-    errors = [_issue(built, f) for f in findings if f.severity == "Violation"]
-    warnings = [_issue(built, f) for f in findings if f.severity != "Violation"]
-    return errors, warnings
+            progress("SHACL check", min(start + BATCH, len(subjects)), len(subjects))
+    errors = [_issue(built, r) for r in results if r.severity == "Violation"]
+    return errors, [_issue(built, r) for r in results if r.severity != "Violation"]
