@@ -1,13 +1,14 @@
 """The RDF store: the only module that touches `pyoxigraph.Store`.
 
 Each source file lives in its own named graph so it can be replaced or removed as a unit.
-Loading is atomic: a file is parsed completely before anything is written, staged into a
-scratch graph, and swapped in with one (transactional) SPARQL update.
+Loading is atomic: a file is parsed completely before anything is written, then one
+transaction writes it: a plain insert for a new graph, or for a replaced one an update that
+deletes and inserts only what changed (copying a large graph through a scratch graph took
+~13 s per 240 000 quads on disk).
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import IO, Iterable, Mapping
 
 import pyoxigraph as ox
 
-from .namespaces import GRAPH_BASE, MM
+from .namespaces import GRAPH_BASE, MM, XSD
 
 META_GRAPH = ox.NamedNode(GRAPH_BASE + "meta")
 _STAGING_PREFIX = GRAPH_BASE + "staging/"
@@ -35,6 +36,8 @@ _FORMATS: dict[str, ox.RdfFormat] = {
     ".xml": ox.RdfFormat.RDF_XML,
 }
 
+# Formats that hold only triples: loaded straight into the source's graph when it is new.
+_TRIPLE_FORMATS = (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.RDF_XML)
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
@@ -84,6 +87,38 @@ def parse_file(path: str | Path, fmt: ox.RdfFormat | None = None) -> list[ox.Qua
         raise LoadError(str(path), err.msg or str(err), err.lineno, err.offset) from err
 
 
+def _blank(quad: ox.Quad) -> bool:
+    """Whether a quad has a blank node (which a SPARQL DELETE DATA cannot name)."""
+    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
+
+
+def _data_block(quads: Iterable[ox.Quad]) -> str:
+    """Quads as the body of INSERT DATA / DELETE DATA: one GRAPH block per named graph."""
+    by_graph: dict[ox.NamedNode | ox.DefaultGraph, list[ox.Triple]] = {}
+    for quad in quads:
+        by_graph.setdefault(quad.graph_name, []).append(quad.triple)
+    blocks = []
+    for graph, triples in by_graph.items():
+        text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode()
+        blocks.append(text if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{ {text} }}")
+    return "\n".join(blocks)
+
+
+def _delete_blank(graph: ox.NamedNode | ox.DefaultGraph) -> str:
+    """The update deleting every quad with a blank node from one graph."""
+    pattern = "?s ?p ?o FILTER(isBlank(?s) || isBlank(?o))"
+    if isinstance(graph, ox.DefaultGraph):
+        return f"DELETE {{ ?s ?p ?o }} WHERE {{ {pattern} }}"
+    return f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {graph} {{ {pattern} }} }}"
+
+
+def _meta(target: ox.NamedNode, source: str, held: set[ox.NamedNode]) -> list[ox.Quad]:
+    """The bookkeeping of one source: where it came from, when, and which graphs it fills."""
+    modified = ox.Literal(datetime.now(timezone.utc).isoformat(), datatype=ox.NamedNode(XSD + "dateTime"))
+    return [ox.Quad(target, _SOURCE, ox.Literal(source), META_GRAPH), ox.Quad(target, _LOADED, modified, META_GRAPH),
+            *(ox.Quad(target, _HOLDS_GRAPH, g, META_GRAPH) for g in sorted(held, key=str))]
+
+
 def is_bookkeeping(graph: str) -> bool:
     """Whether a graph IRI is the service's own (the meta graph or a load's scratch graph), not data."""
     return graph == META_GRAPH.value or graph.startswith(_STAGING_PREFIX)
@@ -95,10 +130,18 @@ class Store:
     def __init__(self, directory: str | Path | None = None):
         self.directory = Path(directory) if directory is not None else None
         self._store = ox.Store(str(directory)) if directory is not None else ox.Store()
-        self._drop_leftover_staging()
+        self._clean_after_crash()
 
-    def _drop_leftover_staging(self) -> None:
-        """Remove scratch graphs an interrupted load may have left behind."""
+    def _clean_after_crash(self) -> None:
+        """Remove what a process killed while writing left behind: nothing of it was committed.
+
+        That is the bulk loader's unfinished files (pyoxigraph writes ``bulk-*.sst`` in the
+        store and ingests them only at the end; RocksDB ignores the names, so nothing else
+        deletes them), and the scratch graphs of earlier versions, which staged loads.
+        """
+        if self.directory is not None:
+            for unfinished in self.directory.glob("bulk-*.sst"):
+                unfinished.unlink(missing_ok=True)
         for graph in list(self._store.named_graphs()):
             if isinstance(graph, ox.NamedNode) and graph.value.startswith(_STAGING_PREFIX):
                 self._store.remove_graph(graph)
@@ -112,34 +155,94 @@ class Store:
 
         :raises LoadError: if the file cannot be read or parsed; the store is then unchanged.
         """
-        quads = parse_file(path)
         target = ox.NamedNode(graph or Path(path).resolve().as_uri())
-        self.replace_graph(target.value, quads, source=str(path))
+        fmt = rdf_format_for(path)
+        if fmt in _TRIPLE_FORMATS and self._is_new(target):
+            self._bulk_load(path, fmt, target)
+        else:
+            self.replace_graph(target.value, parse_file(path, fmt), source=str(path))
         return target.value
 
-    def replace_graph(self, graph: str, quads: Iterable[ox.Quad], source: str) -> None:
-        """Atomically make `graph` (and any named graphs the quads carry) hold exactly `quads`."""
+    def _is_new(self, graph: ox.NamedNode) -> bool:
+        """Whether no source and no data graph goes by this name yet."""
+        return not (self._store.contains_named_graph(graph)
+                    or any(True for _ in self._store.quads_for_pattern(graph, None, None, META_GRAPH)))
+
+    def _bulk_load(self, path: str | Path, fmt: ox.RdfFormat, target: ox.NamedNode) -> None:
+        """Parse a triples file straight into a new graph, in Rust, then record the source.
+
+        pyoxigraph's bulk loader commits once at the end, so a file that does not parse writes
+        nothing; this is ~2x faster and ~100 MB lighter per 0.5 M triples than Python quads.
+        A crash between the two steps leaves the whole graph without its bookkeeping: absent
+        from `sources()`, and replaced as usual when the file is loaded again.
+
+        :raises LoadError: with the file, line and column when the file does not parse.
+        """
+        try:
+            self._store.bulk_load(path=str(path), format=fmt, base_iri=Path(path).resolve().as_uri(), to_graph=target)
+        except SyntaxError as err:
+            raise LoadError(str(path), err.msg or str(err), err.lineno, err.offset) from err
+        except OSError as err:
+            raise LoadError(str(path), f"cannot read the file: {err.strerror or err}") from err
+        self._store.bulk_extend(_meta(target, str(path), {target}))
+
+    def replace_graph(self, graph: str, quads: Iterable[ox.Quad | ox.Triple], source: str) -> None:
+        """Atomically make `graph` (and any named graphs the quads carry) hold exactly `quads`.
+
+        Triples, and quads in the default graph or a blank-node graph, go to `graph`. Graphs
+        the source held before and holds no more are dropped; the source's bookkeeping is
+        rewritten in the same transaction.
+        """
         target = ox.NamedNode(graph)
-        staging: dict[ox.NamedNode, ox.NamedNode] = {}
-        staged: list[ox.Quad] = []
-        for quad in quads:
-            name = quad.graph_name if isinstance(quad.graph_name, ox.NamedNode) else target
-            stage = staging.setdefault(name, ox.NamedNode(_STAGING_PREFIX + uuid.uuid4().hex))
-            staged.append(ox.Quad(quad.subject, quad.predicate, quad.object, stage))
-        staging.setdefault(target, ox.NamedNode(_STAGING_PREFIX + uuid.uuid4().hex))
-        self._store.extend(staged)
-        old = self._graphs_of(target)
-        # Only parsed ox.NamedNode terms go into this text (their str() is validated N-Triples
-        # syntax): pyoxigraph's update() takes no bindings, and one update makes the swap atomic.
-        ops = [f"DROP SILENT GRAPH {g}" for g in sorted(set(old) | set(staging), key=str)]
-        ops += [f"MOVE SILENT GRAPH {stage} TO {name}" for name, stage in staging.items()]
-        ops.append(f"DELETE WHERE {{ GRAPH {META_GRAPH} {{ {target} ?p ?o }} }}")
-        meta = [
-            f"{target} {_SOURCE} {ox.Literal(source)}",
-            f"{target} {_LOADED} {ox.Literal(datetime.now(timezone.utc).isoformat(), datatype=ox.NamedNode('http://www.w3.org/2001/XMLSchema#dateTime'))}",
-        ] + [f"{target} {_HOLDS_GRAPH} {name}" for name in staging]
-        ops.append(f"INSERT DATA {{ GRAPH {META_GRAPH} {{ {' . '.join(meta)} }} }}")
-        self._store.update(" ;\n".join(ops))
+        new = [ox.Quad(q.subject, q.predicate, q.object, q.graph_name) if isinstance(q, ox.Quad)
+               and isinstance(q.graph_name, ox.NamedNode) else ox.Quad(q.subject, q.predicate, q.object, target)
+               for q in quads]
+        filled = {q.graph_name for q in new}
+        held = filled | {target}
+        scope = set(self._graphs_of(target)) | held
+        old = {q for g in scope for q in self._store.quads_for_pattern(None, None, None, g)}
+        old |= set(self._store.quads_for_pattern(target, None, None, META_GRAPH))
+        self._swap(old, new + _meta(target, source, held), drop=scope - filled)
+
+    def _swap(self, old: set[ox.Quad], new: list[ox.Quad], drop: set[ox.NamedNode] = frozenset()) -> None:
+        """Turn quads `old` into quads `new` (and drop graphs `drop`) in one transaction, writing only the difference.
+
+        Into empty graphs it is one bulk load: pyoxigraph (from 0.5.1) commits it at the end in
+        one step, on disk as a single RocksDB ingestion of all its files, ~4 times faster than a
+        transaction. Otherwise one SPARQL update deletes and inserts the difference. DELETE DATA
+        cannot name a blank node, so in a graph that loses one, every quad with a blank node is
+        deleted and the new ones inserted.
+        """
+        old = {q for q in old if q.graph_name not in drop}
+        if not (old or drop):
+            self._store.bulk_extend(new)
+            return
+        fresh = set(new)
+        remove, add = old - fresh, fresh - old
+        blank_graphs = {q.graph_name for q in remove if _blank(q)}
+        remove = {q for q in remove if not _blank(q)}
+        add |= {q for q in fresh if q.graph_name in blank_graphs and _blank(q)}
+        # Only parsed terms go into this text (their str() is validated N-Triples syntax):
+        # pyoxigraph's update() takes no bindings, and one update makes the swap atomic.
+        ops = [f"DROP SILENT GRAPH {g}" for g in sorted(drop, key=str)]
+        ops += [f"DELETE DATA {{ {_data_block(remove)} }}"] if remove else []
+        ops += [_delete_blank(g) for g in sorted(blank_graphs, key=str)]
+        ops += [f"INSERT DATA {{ {_data_block(add)} }}"] if add else []
+        if ops:
+            self._store.update(" ;\n".join(ops))
+
+    def replace_all(self, quads: Iterable[ox.Quad]) -> None:
+        """Atomically make the whole store, bookkeeping graph included, hold exactly `quads` (a restore).
+
+        Into an empty store the blank nodes keep their labels; replacing data gives them new ones.
+        """
+        new = list(quads)
+        emptied = {g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)} - {q.graph_name for q in new}
+        self._swap(set(self._store), new, drop=emptied)
+
+    def is_empty(self) -> bool:
+        """Whether the store holds no quad and no named graph at all."""
+        return len(self._store) == 0 and next(iter(self._store.named_graphs()), None) is None
 
     def _graphs_of(self, graph: ox.NamedNode) -> list[ox.NamedNode]:
         """List the named graphs a source graph brought in (itself included)."""
@@ -209,9 +312,9 @@ class Store:
 
     def put_default_graph(self, triples: Iterable[ox.Triple]) -> None:
         """Atomically make the store's own default graph hold exactly `triples`."""
-        stage = ox.NamedNode(_STAGING_PREFIX + uuid.uuid4().hex)
-        self._store.extend([ox.Quad(t.subject, t.predicate, t.object, stage) for t in triples])
-        self._store.update(f"DROP SILENT DEFAULT ; MOVE SILENT GRAPH {stage} TO DEFAULT")
+        default = ox.DefaultGraph()
+        self._swap(set(self._store.quads_for_pattern(None, None, None, default)),
+                   [ox.Quad(t.subject, t.predicate, t.object, default) for t in triples])
 
     def add_triples(self, graph: str | None, triples: Iterable[ox.Triple]) -> None:
         """Add triples to a named graph (created if new) or to the default graph (None)."""

@@ -118,3 +118,16 @@ def test_bookkeeping_graph_stays_out_of_query_results(empty_store: Store, tmp_pa
     empty_store.load_file(write(tmp_path, "a.ttl", TTL))
     predicates = {r["p"].value for r in empty_store.select("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")}
     assert predicates == {"http://example.org/p"}
+
+
+def test_reload_with_blank_nodes_and_fewer_graphs_replaces_exactly(empty_store: Store, tmp_path: Path) -> None:
+    """A replace writes only the difference; blank nodes (new at each parse) and graphs no longer carried go."""
+    path = write(tmp_path, "a.trig", '@prefix : <http://example.org/> .\n{ :a :p [ :q 1 ] . :a :p :b . }\n'
+                                     ':g2 { :c :p :d . }\n')
+    graph = empty_store.load_file(path)
+    write(tmp_path, "a.trig", '@prefix : <http://example.org/> .\n{ :a :p [ :q 2 ] . :a :p :b . }\n')
+    empty_store.load_file(path)
+    triples = empty_store.graph_triples(graph)
+    assert len(triples) == 3 and {t.object.value for t in triples if t.predicate.value.endswith("q")} == {"2"}
+    assert not empty_store.has_graph("http://example.org/g2")
+    assert [s.quads for s in empty_store.sources()] == [3]
