@@ -1,4 +1,4 @@
-"""The ``graph-service`` command: serve, validate, query, gap, ladder, coverage, load, import.
+"""The ``graph-service`` command: serve, validate, query, gap, ladder, coverage, load, import, dump, restore.
 
 Exit status: 0 success (or conforms), 1 does not conform / a data check found rows,
 2 bad input or a file that cannot be loaded.
@@ -16,6 +16,7 @@ from typing import Sequence
 import pyoxigraph as ox
 from pydantic import BaseModel
 
+from . import backup
 from .importers import check_graph, console as import_console
 from .loading import open_graph, source_files
 from .exporters import FORMATS, ExportError, export
@@ -122,6 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--graph", metavar="IRI", help="the named graph to replace (default: "
                           "https://w3id.org/mikromerit/graph/import/<stem of the credentials file>)")
     importer.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+
+    dump = sub.add_parser("dump", help="back up a store directory: every quad, the bookkeeping graph included so the "
+                          "sources survive (stop a server using it first)")
+    dump.add_argument("--store", required=True, metavar="DIR", help="the store directory to back up")
+    dump.add_argument("--output", metavar="FILE", help="write here, as N-Quads (.nq) or TriG (.trig), instead of "
+                      "N-Quads to standard output")
+
+    restore = sub.add_parser("restore", help="fill a store directory from a dump, all or nothing (exit 2 with the "
+                             "file and line of a dump that does not parse)")
+    restore.add_argument("file", metavar="FILE", help="a dump written by graph-service dump (.nq or .trig)")
+    restore.add_argument("--store", required=True, metavar="DIR", help="the store directory (made if missing)")
+    restore.add_argument("--replace", action="store_true", help="replace everything a store that is not empty holds "
+                         "(without it such a store is refused)")
 
     exporter = sub.add_parser("export", help="export the catalogue as ELM v3 JSON-LD, Open Badges 3.0 Achievements, "
                               "CTDL pathways, Turtle or JSON-LD")
@@ -330,6 +344,21 @@ def cmd_import(args: argparse.Namespace) -> int:
     return import_console.run(args.files, args.store, graph, args.dry_run)
 
 
+def cmd_dump(args: argparse.Namespace) -> int:
+    """Write a store directory's quads to --output or standard output."""
+    data = backup.dump(args.store, args.output)
+    if data is not None:
+        sys.stdout.buffer.write(data)
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Fill a store directory from a dump file."""
+    quads = backup.restore(args.store, args.file, replace=args.replace)
+    print(f"restored {args.file} into {args.store}: it now holds {quads} quads")
+    return EXIT_OK
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Print (or write) one export of the graph."""
     text = export(_open(args), args.format, expand(args.credential) if args.credential else None)
@@ -342,7 +371,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 COMMANDS = {"serve": cmd_serve, "validate": cmd_validate, "query": cmd_query, "gap": cmd_gap,
             "ladder": cmd_ladder, "coverage": cmd_coverage, "load": cmd_load, "import": cmd_import,
-            "export": cmd_export}
+            "dump": cmd_dump, "restore": cmd_restore, "export": cmd_export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -350,7 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (LoadError, QueryError, UsageError, PlanningInputError, EndpointError, ExportError) as err:
+    except (LoadError, QueryError, UsageError, PlanningInputError, EndpointError, ExportError,
+            backup.RestoreRefused) as err:
         print(f"graph-service {args.command}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SyntaxError as err:
