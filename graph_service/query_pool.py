@@ -1,19 +1,22 @@
 """Run public SPARQL queries in killable worker processes, so a runaway query can be stopped.
 
 pyoxigraph cannot cancel a running query, so each query runs in a worker process holding its
-own copy of the graph (a read-only view of a store directory, or a dump of an in-memory
-store); a query that outlives the time limit gets its worker killed and replaced. Writes
-happen in the main process; `invalidate()` makes workers reload before their next query.
+own view of the graph (a checkpoint of a store directory, read in place, or a copy of an
+in-memory store); a query that outlives the time limit gets its worker killed and replaced.
+Writes happen in the main process; `invalidate()` makes workers reload in the background.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import queue
+import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -51,7 +54,7 @@ class _Graph:
 
 
 def _open(kind: str, source: str | bytes) -> _Graph:
-    """The worker's graph: a read-only view of a store directory, or a copy of an in-memory store.
+    """The worker's graph: a read-only view of a checkpoint of a store directory, or a copy of an in-memory store.
 
     The public default graph is the RDF merge (a set) of the data graphs, but pyoxigraph unions
     several default graphs as a bag. Graphs that share no triple with another can be unioned
@@ -170,12 +173,15 @@ class _Worker:
     process: mp.process.BaseProcess
     conn: Connection
     generation: int
+    scratch: Path | None = None  # the checkpoint of a store directory it reads, removed with it
 
     def stop(self) -> None:
-        """Kill the process now (it may be in the middle of a query)."""
+        """Kill the process now (it may be in the middle of a query) and remove its checkpoint."""
         self.process.kill()
         self.process.join(timeout=5)
         self.conn.close()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 class QueryPool:
@@ -198,16 +204,19 @@ class QueryPool:
         """Start a worker on the current graph and wait until it has loaded it."""
         with self._lock:
             generation = self._generation
+        scratch = None
         if self.store.directory is not None:
-            self.store.flush()
-            kind, source = "directory", str(self.store.directory)
+            # beside the store, so the checkpoint's files are hard links, not copies
+            scratch = Path(tempfile.mkdtemp(prefix=".sparql-worker-", dir=self.store.directory.parent))
+            self.store.checkpoint(scratch / "store")
+            kind, source = "directory", str(scratch / "store")
         else:
             kind, source = "memory", self.store.dump()
         parent, child = _CONTEXT.Pipe()
         process = _CONTEXT.Process(target=_serve, args=(child, kind, source), daemon=True, name="sparql-worker")
         process.start()
         child.close()
-        worker = _Worker(process, parent, generation)
+        worker = _Worker(process, parent, generation, scratch)
         if not parent.poll(_LOAD_TIMEOUT) or parent.recv()[0] != "ready":
             worker.stop()
             raise RuntimeError(f"a SPARQL worker process did not load the graph within {_LOAD_TIMEOUT} s")

@@ -132,6 +132,14 @@ class Store:
         self._store = ox.Store(str(directory)) if directory is not None else ox.Store()
         self._clean_after_crash()
 
+    def checkpoint(self, target: str | Path) -> None:
+        """An immutable copy of a store directory in `target` (hard links where it can), taken live.
+
+        Query workers read one of these: another process opening the live directory while this
+        one writes it is undefined behaviour in RocksDB (compaction deletes files it reads).
+        """
+        self._store.backup(str(target))
+
     def _clean_after_crash(self) -> None:
         """Remove what a process killed while writing left behind: nothing of it was committed.
 

@@ -95,3 +95,24 @@ def test_a_server_set_to_warm_up_reads_the_graph_before_the_first_request() -> N
             time.sleep(0.1)
         assert app.state.service._catalogue is not None and app.state.service._labels
         assert app.state.query_pool._idle.qsize() == 1
+
+
+def test_workers_read_a_checkpoint_that_writes_and_compaction_cannot_disturb(tmp_path) -> None:
+    """A worker on a store directory reads its own checkpoint, removed when the worker stops."""
+    store = Store(tmp_path / "store")
+    store.add_triples("http://example.org/g", [ox.Triple(ox.NamedNode(f"urn:x:{i}"), ox.NamedNode("urn:x:p"),
+                                                          ox.Literal("v")) for i in range(1000)])
+    pool = QueryPool(store, size=1, timeout=10)
+    try:
+        assert count(pool) == 1000
+        (scratch,) = [p for p in tmp_path.iterdir() if p.name.startswith(".sparql-worker-")]
+        store.drop_graph("http://example.org/g")  # the live store changes under the worker
+        store._store.optimize()
+        worker = pool._idle.get_nowait()
+        pool._idle.put(worker)
+        assert worker.scratch == scratch and (scratch / "store").is_dir()
+        pool.invalidate()
+        assert count(pool) == 0
+    finally:
+        pool.close()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sparql-worker-")]
