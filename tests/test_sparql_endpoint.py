@@ -202,8 +202,11 @@ def test_an_authorised_update_changes_queries_and_plans() -> None:
 
 
 def test_a_slow_query_is_stopped_while_a_simple_one_answers() -> None:
-    with client(query_timeout=2.0, query_workers=2) as http:
-        count(http)  # start a worker
+    with client(query_timeout=2.0, query_workers=2, warm_up=True) as http:
+        pool = http.app.state.query_pool
+        deadline = time.monotonic() + 60
+        while pool._idle.qsize() < 2 and time.monotonic() < deadline:  # both workers loaded
+            time.sleep(0.1)
         with ThreadPoolExecutor(2) as pool:
             started = time.monotonic()
             slow = pool.submit(http.get, "/sparql", params={"query": SLOW})

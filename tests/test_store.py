@@ -41,13 +41,19 @@ def test_broken_file_names_file_line_column_and_changes_nothing(empty_store: Sto
     assert empty_store.dump() == before
 
 
+def rows(store: Store, sparql: str) -> list[dict]:
+    """The rows of an ad-hoc query through Store.query, the dataset users see."""
+    solutions = store.query(sparql)
+    names = [v.value for v in solutions.variables]
+    return [{n: row[n] for n in names if row[n] is not None} for row in solutions]
+
+
 def test_reload_replaces_the_graph_as_a_unit(empty_store: Store, tmp_path: Path) -> None:
     path = write(tmp_path, "a.ttl", TTL)
     empty_store.load_file(path)
     write(tmp_path, "a.ttl", '@prefix : <http://example.org/> .\n:x :p :y .\n')
     empty_store.load_file(path)
-    rows = empty_store.select("SELECT ?s WHERE { ?s ?p ?o }")
-    assert [r["s"].value for r in rows] == ["http://example.org/x"]
+    assert [r["s"].value for r in rows(empty_store, "SELECT ?s WHERE { ?s ?p ?o }")] == ["http://example.org/x"]
 
 
 def test_remove_source(empty_store: Store, tmp_path: Path) -> None:
@@ -111,12 +117,14 @@ def test_disk_store_survives_reopening(tmp_path: Path) -> None:
     del store
     reopened = Store(directory)
     assert [s.graph for s in reopened.sources()] == [graph]
-    assert len(reopened.select("SELECT * WHERE { ?s ?p ?o }")) == 2
+    assert len(rows(reopened, "SELECT * WHERE { ?s ?p ?o }")) == 2
 
 
 def test_bookkeeping_graph_stays_out_of_query_results(empty_store: Store, tmp_path: Path) -> None:
+    """Store.query (what `graph-service query` runs) hides it; select, for the bundled queries only, reads
+    pyoxigraph's faster union of all graphs, which has it."""
     empty_store.load_file(write(tmp_path, "a.ttl", TTL))
-    predicates = {r["p"].value for r in empty_store.select("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")}
+    predicates = {r["p"].value for r in rows(empty_store, "SELECT DISTINCT ?p WHERE { ?s ?p ?o }")}
     assert predicates == {"http://example.org/p"}
 
 
@@ -131,3 +139,23 @@ def test_reload_with_blank_nodes_and_fewer_graphs_replaces_exactly(empty_store: 
     assert len(triples) == 3 and {t.object.value for t in triples if t.predicate.value.endswith("q")} == {"2"}
     assert not empty_store.has_graph("http://example.org/g2")
     assert [s.quads for s in empty_store.sources()] == [3]
+
+
+def test_an_unchanged_file_is_not_read_again_and_a_changed_or_written_one_is(empty_store: Store, tmp_path: Path) -> None:
+    """A restart over a store directory skips files whose bytes it already holds (S = 1 000: 60 s saved)."""
+    path = write(tmp_path, "a.ttl", TTL)
+    graph = empty_store.load_file(path)
+
+    def stamp() -> list[str]:
+        return [line for line in empty_store.dump().decode().splitlines() if "modified" in line]
+
+    first = stamp()
+    empty_store.load_file(path)
+    assert stamp() == first  # skipped: nothing rewritten
+    empty_store.add_triples(graph, [ox.Triple(ox.NamedNode("http://example.org/new"), ox.NamedNode("http://example.org/p"),
+                                              ox.Literal("x"))])
+    empty_store.load_file(path)  # the graph no longer matches the file: read again, the added triple goes
+    assert not [t for t in empty_store.graph_triples(graph) if t.subject.value.endswith("/new")]
+    write(tmp_path, "a.ttl", '@prefix : <http://example.org/> .\n:x :p :y .\n')
+    empty_store.load_file(path)
+    assert [t.subject.value for t in empty_store.graph_triples(graph)] == ["http://example.org/x"]
