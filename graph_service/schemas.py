@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from .namespaces import MMID
+
 
 class GapRequest(BaseModel):
     """What a person holds (credential, competence or role IRIs) and the role they aim for."""
 
-    holds: list[str] = Field(default_factory=list, description="IRIs of credentials, competences and roles held")
-    target: str = Field(min_length=1, description="IRI of the target role")
+    holds: list[str] = Field(default_factory=list, description="IRIs of credentials, competences and roles held",
+                             examples=[[MMID + "credential/vk-01"], [MMID + "role/vardbitrade"]])
+    target: str = Field(min_length=1, description="IRI of the target role",
+                        examples=[MMID + "role/drifttekniker", MMID + "role/underskoterska"])
 
 
 class PlanStep(BaseModel):

@@ -159,3 +159,56 @@ def test_core_vocabulary_catalogue_is_planned(data_dir: Path) -> None:
     assert [s["credential"] for s in body["plan"]] == ["http://example.org/core/migcourse",
                                                        "http://example.org/core/tigcourse"]
     assert body["totalWorkloadHours"] == 40.0
+
+
+# Regressions found by fuzzing the OpenAPI schema (tests/test_fuzz_api.py).
+
+def test_resource_with_a_non_iri_is_a_422_not_a_500(client: TestClient) -> None:
+    reply = client.get("/api/resource", params={"iri": "0"})
+    assert reply.status_code == 422
+    assert reply.json()["field"] == "iri" and reply.json()["value"] == "0"
+    assert client.get("/api/resource", params={"iri": MINI + "cred1"}).json()["label"] == "Grundkurs"
+
+
+def test_credential_page_with_a_code_no_iri_may_hold_is_a_404_not_a_500(client: TestClient) -> None:
+    assert client.get("/credential/%22").status_code == 404
+
+
+def test_wrong_method_lists_every_allowed_method_in_a_json_error(client: TestClient) -> None:
+    reply = client.request("OPTIONS", "/sparql")
+    assert reply.status_code == 405 and reply.headers["allow"] == "GET, POST"
+    assert reply.json()["error"] == "method_not_allowed"
+    reply = client.patch("/graph-store", params={"default": ""})
+    assert reply.headers["allow"] == "GET, HEAD, POST, PUT, DELETE"
+    reply = client.get("/no/such/route")
+    assert reply.status_code == 404 and reply.json()["error"] == "not_found"
+
+
+def test_head_graph_store_declares_its_errors(client: TestClient) -> None:
+    assert client.head("/graph-store", params={"graph": "not an iri"}).status_code == 400
+    declared = client.get("/openapi.json").json()["paths"]["/graph-store"]["head"]["responses"]
+    assert {"200", "400", "404", "406"} <= set(declared)
+
+
+def test_operation_ids_are_unique(client: TestClient) -> None:
+    ids = [operation["operationId"] for methods in client.get("/openapi.json").json()["paths"].values()
+           for operation in methods.values()]
+    assert len(ids) == len(set(ids))
+
+
+def test_catalogue_query_errors_match_the_declared_422(client: TestClient) -> None:
+    reply = client.post("/api/catalogues", params={"dryRun": "maybe"}, content=b"credential_id\n",
+                        headers={"Content-Type": "text/csv"})
+    assert reply.status_code == 422 and reply.json()["field"] == "dryRun"
+    declared = client.get("/openapi.json").json()["paths"]["/api/catalogues"]["post"]["responses"]["422"]
+    refs = [s["$ref"] for s in declared["content"]["application/json"]["schema"]["anyOf"]]
+    assert refs == ["#/components/schemas/ImportRefusal", "#/components/schemas/ErrorBody"]
+
+
+def test_write_routes_declare_their_request_bodies(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    catalogue = paths["/api/catalogues"]["post"]["requestBody"]["content"]
+    assert {"text/csv", "multipart/form-data"} <= set(catalogue)
+    graph = paths["/graph-store"]["put"]["requestBody"]["content"]
+    assert graph["text/turtle"]["schema"] == {"type": "string"}
+    assert graph["application/ld+json"]["schema"] == {}  # any JSON: expansion drops a top-level scalar

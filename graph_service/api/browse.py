@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from ..namespaces import expand
 from ..schemas import ConceptSummary, CredentialSummary, ErrorBody, ResourceView
-from .deps import LanguageDep, ServiceDep
+from .deps import Iri, LanguageDep, ServiceDep
 
 router = APIRouter(prefix="/api", tags=["browse"])
 IriFilter = Annotated[str | None, Query(description="an IRI or prefixed name, e.g. eqf:4, ibic:d5")]
@@ -46,9 +46,11 @@ def competences(service: ServiceDep, lang: LanguageDep) -> list[ConceptSummary]:
 
 
 @router.get("/resource", response_model=ResourceView,
-            responses={404: {"model": ErrorBody, "description": "the graph has nothing about this IRI"}},
+            responses={404: {"model": ErrorBody, "description": "the graph has nothing about this IRI"},
+                       422: {"model": ErrorBody, "description": "not an absolute IRI or known prefixed name"}},
             summary="Everything about one IRI")
 def resource(service: ServiceDep, lang: LanguageDep,
-             iri: Annotated[str, Query(min_length=1, description="the IRI (or prefixed name) to describe")]) -> ResourceView:
+             iri: Annotated[Iri, Query(min_length=1, description="the IRI (or prefixed name) to describe",
+                                       examples=["credential:vk-01", "eqf:4"])]) -> ResourceView:
     """Every statement from and to one IRI, with labels of the other ends."""
-    return service.resource(expand(iri), lang)
+    return service.resource(iri, lang)

@@ -26,6 +26,13 @@ from .sparql import changed
 
 router = APIRouter(prefix="/api", tags=["catalogues"])
 _MEDIA = ("text/csv", XLSX_MEDIA, "multipart/form-data")
+_FILES = {"type": "array", "items": {"type": "string", "format": "binary"}}
+_BODY = {"requestBody": {"required": True, "description": "one CSV sheet, one XLSX workbook, or several files as "
+                                                          "multipart/form-data (field name free)",
+                         "content": {"text/csv": {"schema": {"type": "string"}},
+                                     XLSX_MEDIA: {"schema": {"type": "string", "format": "binary"}},
+                                     "multipart/form-data": {"schema": {"type": "object",
+                                                                        "properties": {"file": _FILES}}}}}}
 
 
 class CatalogueIssue(BaseModel):
@@ -133,12 +140,15 @@ def _import(request: Request, body: bytes, content_type: str | None, authorizati
 
 
 @router.post("/catalogues", status_code=201, response_model=ImportAnswer, summary="Import a catalogue (CSV or XLSX)",
+             openapi_extra=_BODY,
              responses={200: {"model": ImportAnswer, "description": "dry run: checked, nothing written"},
                         400: {"model": ErrorBody, "description": "a file that cannot be read, or a bad graph IRI"},
                         401: {"model": ErrorBody, "description": "no bearer token"},
                         403: {"model": ErrorBody, "description": "a wrong token, or writes disabled"},
                         415: {"model": ErrorBody, "description": "not CSV, XLSX or multipart/form-data"},
-                        422: {"model": ImportRefusal, "description": "the catalogue has errors; nothing changed"}})
+                        422: {"model": ImportRefusal | ErrorBody,
+                              "description": "the catalogue has errors (nothing changed), or a bad query parameter"},
+                        501: {"model": ErrorBody, "description": "the server runs over an external SPARQL endpoint"}})
 async def post_catalogue(
     request: Request,
     content_type: Annotated[str | None, Header()] = None,

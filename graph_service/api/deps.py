@@ -1,11 +1,18 @@
-"""Shared request dependencies as Annotated aliases: settings, the service, the language."""
+"""Shared request dependencies as Annotated aliases: settings, the service, the language.
+
+They only read app state and headers, so they are coroutines: FastAPI runs a plain `def`
+dependency on the thread pool, a hop that cost more than a whole gap answer.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
+import pyoxigraph as ox
 from fastapi import Depends, Header, Query, Request
+from pydantic import AfterValidator
 
+from ..namespaces import expand
 from ..service import Service
 from ..settings import Settings
 from ..store import Store
@@ -13,15 +20,15 @@ from ..store import Store
 LANGUAGES = ("sv", "en")
 
 
-def _store(request: Request) -> Store:
+async def _store(request: Request) -> Store:
     return request.app.state.store
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _service(request: Request) -> Service:
+async def _service(request: Request) -> Service:
     return request.app.state.service
 
 
@@ -42,7 +49,7 @@ def negotiate_language(accept_language: str | None, default: str = "sv") -> str:
     return best[1] if best else default
 
 
-def _language(
+async def _language(
     request: Request,
     lang: Annotated[str | None, Query(description="label language, sv or en (overrides Accept-Language)",
                                       pattern="^(sv|en)$")] = None,
@@ -51,7 +58,22 @@ def _language(
     return lang or negotiate_language(accept_language, request.app.state.settings.default_language)
 
 
+def absolute_iri(value: str) -> str:
+    """Expand a prefixed name and check that the result is an absolute IRI.
+
+    :raises ValueError: naming the value, so the request gets a 422 saying what was wrong.
+    """
+    iri = expand(value)
+    try:
+        ox.NamedNode(iri)
+    except ValueError as err:
+        raise ValueError(f"{value!r} is neither an absolute IRI nor a known prefixed name ({err})") from None
+    return iri
+
+
 StoreDep = Annotated[Store, Depends(_store)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ServiceDep = Annotated[Service, Depends(_service)]
 LanguageDep = Annotated[str, Depends(_language)]
+Iri = Annotated[str, AfterValidator(absolute_iri)]
+"""A parameter holding an IRI or prefixed name, arriving expanded; anything else is a 422."""

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from ..planner import NoLadderError, PlanningInputError
 from ..remote import EndpointError
 from ..schemas import ErrorBody
 from ..service import UnknownResource
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH")
 
 
 def _reply(status: int, body: ErrorBody) -> JSONResponse:
@@ -43,6 +50,25 @@ async def _invalid_request(_: Request, err: RequestValidationError) -> JSONRespo
                                  message=message))
 
 
+async def _http_error(request: Request, err: HTTPException) -> Response:
+    """Routing failures (404 no such path, 405 wrong method) as the JSON error body; a 405 lists every method."""
+    if err.status_code < 400:
+        return await http_exception_handler(request, err)
+    headers = dict(err.headers or {})
+    if err.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    kind = HTTPStatus(err.status_code).phrase.lower().replace(" ", "_")
+    body = ErrorBody(error=kind, field=None, value=None, message=f"{request.method} {request.url.path}: {err.detail}")
+    return JSONResponse(status_code=err.status_code, content=body.model_dump(mode="json"), headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app takes at the request's path (Starlette names only the first route's)."""
+    routes = request.app.router.routes
+    return [method for method in _METHODS
+            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)]
+
+
 def _jsonable(value: object) -> bool:
     return value is None or isinstance(value, (str, int, float, bool, list, dict))
 
@@ -53,3 +79,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(UnknownResource, _unknown_resource)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(EndpointError, _endpoint_failed)
+    app.add_exception_handler(HTTPException, _http_error)

@@ -14,6 +14,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from ..schemas import ErrorBody
 from ..sparql_protocol import DEFAULT_GRAPH, GRAPH_TYPES, ProtocolError, negotiate, parse_accept
 from ..store import Store
 from .access import check_write_access, protocol_error, write_lock
@@ -22,11 +23,27 @@ from .sparql import changed
 router = APIRouter(tags=["sparql"])
 GraphParam = Annotated[str | None, Query(description="IRI of the named graph")]
 DefaultParam = Annotated[str | None, Query(description="present (empty) to address the default graph")]
-_WRITE_ERRORS = {code: {"description": text, "content": {"application/json": {}}} for code, text in {
-    400: "the body does not parse, or neither/both of default and graph", 401: "no bearer token",
-    403: "a wrong token or writes disabled", 404: "no such graph", 415: "an unsupported content type"}.items()}
+_READ_ERROR_TEXT = {400: "neither or both of default and graph, or a graph that is not an absolute IRI",
+                    404: "no such graph", 406: "Accept names no RDF format offered here",
+                    501: "the server runs over an external SPARQL endpoint"}
+_WRITE_ERROR_TEXT = {400: "the body does not parse, or neither or both of default and graph", 401: "no bearer token",
+                     403: "a wrong token or writes disabled", 404: "no such graph (DELETE)",
+                     415: "an unsupported content type", 501: "the server runs over an external SPARQL endpoint"}
+_READ_ERRORS = {code: {"model": ErrorBody, "description": text} for code, text in _READ_ERROR_TEXT.items()}
+_HEAD_ERRORS = {code: {"description": text} for code, text in _READ_ERROR_TEXT.items()}
+_WRITE_ERRORS = {code: {"model": ErrorBody, "description": text} for code, text in _WRITE_ERROR_TEXT.items()}
+# JSON-LD goes out as an array of node objects; coming in, any JSON is taken (expansion drops top-level scalars)
+_READ_SCHEMA = {ox.RdfFormat.JSON_LD: {"type": "array", "items": {"type": "object"}}}
+_BODY_SCHEMA = {ox.RdfFormat.JSON_LD: {}}
 _READ = {"description": "the graph, in the format the Accept header asks for",
-         "content": {media: {} for media in GRAPH_TYPES}}
+         "content": {media: {"schema": _READ_SCHEMA.get(fmt, {"type": "string"})}
+                     for media, fmt in GRAPH_TYPES.items()}}
+_BODY = {"requestBody": {"required": True, "description": "the graph as RDF, or RDF files as multipart/form-data",
+                         "content": {**{media: {"schema": _BODY_SCHEMA.get(fmt, {"type": "string"})}
+                                        for media, fmt in GRAPH_TYPES.items()},
+                                     "multipart/form-data": {"schema": {"type": "object", "properties": {
+                                         "file": {"type": "array", "items": {"type": "string",
+                                                                             "format": "binary"}}}}}}}}
 
 
 def _target(request: Request) -> str | None:
@@ -108,7 +125,7 @@ def _write(request: Request, method: str, body: bytes, content_type: str | None,
     return Response(status_code=204 if existed or method == "DELETE" else 201)
 
 
-@router.get("/graph-store", response_class=Response, responses={200: _READ, **_WRITE_ERRORS},
+@router.get("/graph-store", response_class=Response, responses={200: _READ, **_READ_ERRORS},
             summary="Graph Store Protocol: get a graph")
 def get_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None,
               accept: Annotated[str | None, Header()] = None) -> Response:
@@ -119,7 +136,9 @@ def get_graph(request: Request, graph: GraphParam = None, default: DefaultParam 
         return protocol_error(err, "graph")
 
 
-@router.head("/graph-store", response_class=Response, summary="Graph Store Protocol: does a graph exist")
+@router.head("/graph-store", response_class=Response,
+             responses={200: {"description": "the graph exists"}, **_HEAD_ERRORS},
+             summary="Graph Store Protocol: does a graph exist")
 def head_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None,
                accept: Annotated[str | None, Header()] = None) -> Response:
     """Like GET, without the body."""
@@ -138,7 +157,8 @@ async def _write_route(request: Request, method: str, content_type: str | None, 
         return protocol_error(err, "graph")
 
 
-@router.put("/graph-store", response_class=Response, status_code=204, responses=_WRITE_ERRORS,
+@router.put("/graph-store", response_class=Response, status_code=204, openapi_extra=_BODY,
+            responses={201: {"description": "a new graph was made"}, **_WRITE_ERRORS},
             summary="Graph Store Protocol: replace a graph")
 async def put_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None,
                     content_type: Annotated[str | None, Header()] = None,
@@ -147,7 +167,8 @@ async def put_graph(request: Request, graph: GraphParam = None, default: Default
     return await _write_route(request, "PUT", content_type, authorization)
 
 
-@router.post("/graph-store", response_class=Response, status_code=204, responses=_WRITE_ERRORS,
+@router.post("/graph-store", response_class=Response, status_code=204, openapi_extra=_BODY,
+             responses={201: {"description": "a new graph was made"}, **_WRITE_ERRORS},
              summary="Graph Store Protocol: add to a graph")
 async def post_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None,
                      content_type: Annotated[str | None, Header()] = None,

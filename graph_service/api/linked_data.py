@@ -76,7 +76,8 @@ def describe_resource(
     store: StoreDep,
     settings: SettingsDep,
     lang: LanguageDep,
-    local: Annotated[str, Path(description="the IRI's path under the data base, e.g. credential/vk-01 or ibic")],
+    local: Annotated[str, Path(description="the IRI's path under the data base, e.g. credential/vk-01 or ibic",
+                               examples=["credential/vk-01", "role/drifttekniker"])],
     fmt: FormatParam = None,
 ) -> Response:
     """Describe the IRI `{linked_data_base}{local}` in the format Accept (or ?format) asks for."""
@@ -113,9 +114,10 @@ def router_for(settings: Settings | None = None) -> APIRouter:
     if not prefix.startswith("/") or not prefix.endswith("/"):
         raise ValueError(f"linked_data_path must start and end with '/', e.g. '/id/'; got {prefix!r}")
     routes = APIRouter(tags=["linked data"])
-    routes.add_api_route(prefix + "{local:path}", describe_resource, methods=["GET", "HEAD"], response_class=Response,
-                         responses=RESOURCE_RESPONSES, summary="Dereference a data IRI (content negotiation)",
-                         name="linked_data_resource")
+    for method in ("GET", "HEAD"):  # one route per method: each needs its own OpenAPI operationId
+        routes.add_api_route(prefix + "{local:path}", describe_resource, methods=[method], response_class=Response,
+                             responses=RESOURCE_RESPONSES, summary="Dereference a data IRI (content negotiation)",
+                             name=f"linked_data_resource_{method.lower()}")
     routes.add_api_route(NS_PATH, ontology, methods=["GET"], response_class=Response, responses=ONTOLOGY_RESPONSES,
                          summary="The mm: ontology (content negotiation)", name="linked_data_ontology")
     return routes

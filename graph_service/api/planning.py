@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from ..namespaces import expand
+from ..namespaces import MMID, expand
 from ..schemas import CoverageAnswer, ErrorBody, GapAnswer, GapRequest, LadderAnswer, ReachableAnswer
 from .deps import LanguageDep, ServiceDep
 
@@ -28,9 +28,12 @@ def gap(request: GapRequest, service: ServiceDep, lang: LanguageDep) -> GapAnswe
 def ladder(
     service: ServiceDep,
     lang: LanguageDep,
-    source: Annotated[str, Query(alias="from", min_length=1, description="IRI of the role to start from")],
-    to: Annotated[str, Query(min_length=1, description="IRI of the role to reach")],
-    holds: Annotated[list[str], Query(description="IRIs the person holds besides the start role")] = [],
+    source: Annotated[str, Query(alias="from", min_length=1, description="IRI of the role to start from",
+                                 examples=[MMID + "role/vardbitrade", MMID + "role/drifttekniker"])],
+    to: Annotated[str, Query(min_length=1, description="IRI of the role to reach",
+                             examples=[MMID + "role/underskoterska", MMID + "role/validerare"])],
+    holds: Annotated[list[str], Query(description="IRIs the person holds besides the start role",
+                                      examples=[[MMID + "credential/vk-01"]])] = [],
 ) -> LadderAnswer:
     """The shortest chain of roles along mm:nextRole, each step with what it newly requires."""
     return service.ladder(expand(source), expand(to), [expand(h) for h in holds], lang)
@@ -41,7 +44,8 @@ def ladder(
 def reachable(
     service: ServiceDep,
     lang: LanguageDep,
-    source: Annotated[str, Query(alias="from", min_length=1, description="IRI of the role to start from")],
+    source: Annotated[str, Query(alias="from", min_length=1, description="IRI of the role to start from",
+                                 examples=[MMID + "role/drifttekniker"])],
 ) -> ReachableAnswer:
     """All roles reachable from one role along mm:nextRole, however many steps away."""
     return service.reachable(expand(source), lang)

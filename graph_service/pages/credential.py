@@ -74,8 +74,11 @@ def pick(literals: list[ox.Literal], lang: str) -> list[str]:
 
 def credential_view(service: Service, iri: str, lang: str) -> CredentialView | None:
     """The page of one credential, or None if the graph has no credential with that IRI."""
-    query = named_queries()["page-credential"]
-    rows = service.store.select(query.text, {"credential": ox.NamedNode(iri)})
+    try:
+        node = ox.NamedNode(iri)
+    except ValueError:  # a code with characters no IRI may hold names no credential
+        return None
+    rows = service.store.select(named_queries()["page-credential"].text, {"credential": node})
     if not rows:
         return None
     t, names = Translator(lang), service.labels(lang)
