@@ -44,11 +44,14 @@ class Service:
         self._catalogue: Catalogue | None = None
         self._labels: dict[str, dict[str, str]] = {}
         self._facets: dict[str, dict[str, list[ox.NamedNode | ox.Literal]]] | None = None
+        self._coverage: dict[str, CoverageAnswer] = {}
+        self._generation = 0  # bumped by refresh(), so an answer built across a write is not kept
 
     def refresh(self) -> None:
         """Forget the cached records so the next answer reads the graph again."""
         with self._lock:
-            self._catalogue, self._labels, self._facets = None, {}, None
+            self._catalogue, self._labels, self._facets, self._coverage = None, {}, None, {}
+            self._generation += 1
 
     def warm(self) -> None:
         """Read the records, labels and facets now, then exempt them from garbage collection.
@@ -59,6 +62,7 @@ class Service:
         self.catalogue()
         for lang in {self.fallback, "sv", "en"}:
             self.labels(lang)
+            self.coverage(lang)
         self._credential_facets()
         gc.freeze()
 
@@ -125,7 +129,20 @@ class Service:
         return ReachableAnswer(source=source, roles=roles, labels=self._pick([source, *roles], lang))
 
     def coverage(self, lang: str = "sv") -> CoverageAnswer:
-        """For every role requirement, life area and plan section: which credentials cover it."""
+        """For every role requirement, life area and plan section: which credentials cover it (cached per language).
+
+        At 1 000 roles the answer is megabytes built from three queries; it changes only with the graph.
+        """
+        cached, generation = self._coverage.get(lang), self._generation
+        if cached is None:
+            cached = self._build_coverage(lang)
+            with self._lock:
+                if generation == self._generation:
+                    self._coverage[lang] = cached
+        return cached
+
+    def _build_coverage(self, lang: str) -> CoverageAnswer:
+        """The coverage answer, read from the records and the coverage queries."""
         names = self.labels(lang)
         catalogue = self.catalogue()
         taught_by: dict[str, list[str]] = defaultdict(list)
