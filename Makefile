@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 YASGUI_VERSION := 4.6.2
 VENDOR := graph_service/static/vendor/yasgui
 
-.PHONY: install assets system-deps run test bench clean conformance
+.PHONY: install assets system-deps run test bench bench-quick clean conformance soak
 
 install: $(STAMP) assets
 
@@ -49,9 +49,36 @@ run: install
 test: install system-deps
 	$(BIN)/pytest
 
-# Speed goals are shown here, not in unit tests; numbers go to benchmarks/RESULTS.md.
-bench: install
+# The fuzzing and load tests of `make test`, long: many more examples per route and input, and
+# 100 000 requests from 16 clients (GRAPH_SERVICE_SOAK=1; about 15 minutes). See README "Reliability".
+soak: install
+	GRAPH_SERVICE_SOAK=1 $(BIN)/pytest -q tests/test_fuzz_api.py tests/test_fuzz_inputs.py tests/test_load.py
+
+# Speed goals are shown here, not in unit tests. `make bench` (under 15 minutes) compares graph-service
+# with raw pyoxigraph, rdflib-endpoint and Virtuoso at S = 100, 1 000 and 10 000 roles (benchmarks/compare.py),
+# then the pilot gap, planner and import benchmarks, each into its block of benchmarks/RESULTS.md;
+# `make bench-quick` (a minute or two) runs the comparison at S = 100 only, into build/bench-quick.md.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@command -v virtuoso-t >/dev/null 2>&1 || { $(SUDO) apt-get update && \
+	  $(SUDO) apt-get install -y --no-install-recommends virtuoso-opensource-7-bin; }
+	touch $(BENCH_STAMP)
+
+bench: install $(BENCH_STAMP)
+	@mkdir -p build/bench
+	$(BIN)/python benchmarks/compare.py --json build/bench/compare.json
 	$(BIN)/python benchmarks/bench_gap.py
+	@if [ -f benchmarks/bench_import.py ]; then \
+	  $(BIN)/python benchmarks/bench_import.py > build/bench/import.md && \
+	  $(BIN)/python benchmarks/results.py import build/bench/import.md; \
+	fi
+
+bench-quick: install $(BENCH_STAMP)
+	@mkdir -p build/bench
+	$(BIN)/python benchmarks/compare.py --scales 100 --seconds 1.5 --questions 50 --out build/bench-quick.md \
+	  --json build/bench/quick.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache test-output
