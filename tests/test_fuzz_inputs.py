@@ -16,10 +16,8 @@ import csv
 import io
 import tempfile
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Callable
-from xml.etree.ElementTree import ParseError
 
 import pyoxigraph as ox
 import pytest
@@ -50,10 +48,6 @@ FUZZ = settings(max_examples=size(quick=150, soak=3000), deadline=None,
                                        HealthCheck.function_scoped_fixture])
 OVER_HTTP = settings(FUZZ, max_examples=size(quick=60, soak=1000))
 FEW = settings(FUZZ, max_examples=size(quick=30, soak=500))
-XLSX_BUG = "importers/tables.py read_xlsx lets {} out of a damaged workbook instead of raising CatalogueUnreadable"
-KNOWN_XLSX_BUGS = (zlib.error, ParseError, NotImplementedError)
-"""What read_xlsx lets through today (the xfail'd tests below pin each one down); tolerated in the properties only so
-that the rest of them keeps being checked. Drop it when those tests pass."""
 HUGE = size(quick=140_000, soak=5_000_000)
 """The largest cell made: past the csv module's 131 072-character field limit."""
 
@@ -288,7 +282,7 @@ def test_malformed_csv_is_refused_and_changes_nothing(pilots: Pilots, files: lis
 @FUZZ
 def test_malformed_xlsx_is_refused_and_changes_nothing(pilots: Pilots, data: bytes) -> None:
     refused_unchanged(pilots, lambda store: import_files(store, [("catalogue.xlsx", data)]),
-                      (CatalogueUnreadable, CatalogueInvalid, *KNOWN_XLSX_BUGS))
+                      (CatalogueUnreadable, CatalogueInvalid))
 
 
 def deflate_broken(data: bytes, entry: str) -> bytes:
@@ -303,7 +297,6 @@ def xml_cut(data: bytes, entry: str) -> bytes:
     return rezip(data, lambda name, content: content[: len(content) // 2] if name == entry else content)
 
 
-@pytest.mark.xfail(strict=True, raises=zlib.error, reason=XLSX_BUG.format("zlib.error"))
 def test_an_xlsx_with_a_corrupt_deflate_stream_is_unreadable(pilots: Pilots) -> None:
     damaged = deflate_broken(XLSX, "docProps/core.xml")
     assert refused_unchanged(pilots, lambda store: import_files(store, [("c.xlsx", damaged)]), (CatalogueUnreadable,))
@@ -315,21 +308,17 @@ def newer_zip_version(data: bytes) -> bytes:
     return data[:at] + bytes([64, 0]) + data[at + 2:]
 
 
-@pytest.mark.xfail(strict=True, raises=NotImplementedError, reason=XLSX_BUG.format("NotImplementedError"))
 def test_an_xlsx_needing_a_newer_zip_version_is_unreadable(pilots: Pilots) -> None:
     damaged = newer_zip_version(XLSX)
     assert refused_unchanged(pilots, lambda store: import_files(store, [("c.xlsx", damaged)]), (CatalogueUnreadable,))
 
 
-@pytest.mark.xfail(strict=True, raises=ParseError, reason=XLSX_BUG.format("xml.etree.ElementTree.ParseError"))
 @pytest.mark.parametrize("entry", ["xl/workbook.xml", "xl/worksheets/sheet1.xml"])
 def test_an_xlsx_with_a_cut_xml_part_is_unreadable(pilots: Pilots, entry: str) -> None:
     damaged = xml_cut(XLSX, entry)
     assert refused_unchanged(pilots, lambda store: import_files(store, [("c.xlsx", damaged)]), (CatalogueUnreadable,))
 
 
-@pytest.mark.xfail(strict=True, raises=zlib.error, reason=XLSX_BUG.format("zlib.error") + ": POST /api/catalogues "
-                   "answers 500")
 def test_post_catalogues_with_a_corrupt_xlsx_is_a_400(pilots: Pilots) -> None:
     client = TestClient(create_app(Settings(sparql_token=TOKEN), pilots.store))
     reply = client.post("/api/catalogues", content=deflate_broken(XLSX, "docProps/core.xml"),
@@ -386,12 +375,7 @@ def test_the_import_command_exits_1_or_2_on_a_malformed_sheet(sheet: tuple[str, 
 
 def assert_refusal_or_success(pilots: Pilots, send: Callable[[TestClient], Response]) -> None:
     """Send a request to an app with a write token: 2xx, or a 4xx with the JSON error body and the store as it was."""
-    try:
-        reply = send(TestClient(create_app(Settings(sparql_token=TOKEN), pilots.store)))
-    except KNOWN_XLSX_BUGS as err:
-        note(f"known bug: {type(err).__name__}")
-        assert pilots.store.dump() == pilots.pristine
-        return
+    reply = send(TestClient(create_app(Settings(sparql_token=TOKEN), pilots.store)))
     note(f"status {reply.status_code}")
     assert reply.status_code < 500, reply.text
     if reply.status_code >= 400:

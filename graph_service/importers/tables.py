@@ -6,6 +6,7 @@ import csv
 import difflib
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -153,25 +154,38 @@ def read_csv(name: str, data: bytes) -> Sheet:
     return _sheet(_kind_of(name, header), name, name, header, lines[1:])
 
 
+def _damaged_workbook_errors() -> tuple[type[BaseException], ...]:
+    """What openpyxl and zipfile raise for a damaged workbook: a bad zip or deflate stream, cut XML, odd parts."""
+    from xml.etree.ElementTree import ParseError
+
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    return (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, zlib.error, ParseError,
+            NotImplementedError, EOFError)
+
+
 def read_xlsx(name: str, data: bytes) -> list[Sheet]:
     """Read the sheets named credentials, roles and competences of an XLSX workbook (others are ignored).
 
     :raises CatalogueUnreadable: if it is not an XLSX workbook, or has none of those sheets.
     """
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
+    damaged = _damaged_workbook_errors()
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as err:
+    except damaged as err:
         raise CatalogueUnreadable(name, f"is not an XLSX workbook that can be read: {err}") from err
     sheets = []
     for title in book.sheetnames:
         kind = title.strip().lower()
         if kind not in SHEETS:
             continue
-        rows = list(enumerate(book[title].iter_rows(values_only=True), start=1))
         origin = f"{name}, sheet {title}"
+        try:  # read-only workbooks unpack each sheet only now, so damage can show up here too
+            rows = list(enumerate(book[title].iter_rows(values_only=True), start=1))
+        except damaged as err:
+            raise CatalogueUnreadable(origin, f"cannot be read, the workbook is damaged: {err}") from err
         header = [_normalise(v) for v in rows[0][1]] if rows else []
         if ID_COLUMNS[kind] not in header:
             raise CatalogueUnreadable(origin, f"the first row must name the columns, starting with "
