@@ -35,6 +35,18 @@ _ERRORS = {code: {"description": text, "content": {"application/json": {}}} for 
     503: "the query ran past the time limit and was stopped"}.items()}
 
 
+_BODIES = {"requestBody": {"required": True, "content": {
+    QUERY_MEDIA: {"schema": {"type": "string", "examples": ["SELECT * WHERE { ?s ?p ?o } LIMIT 5"]}},
+    UPDATE_MEDIA: {"schema": {"type": "string", "examples": [
+        "INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/s> <http://example.org/p> 1 } }"]}},
+    FORM_MEDIA: {"schema": {"type": "object", "properties": {
+        "query": {"type": "string"}, "update": {"type": "string"},
+        "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+        "named-graph-uri": {"type": "array", "items": {"type": "string"}}}}},
+}}}
+"""POST /sparql reads its body itself (three protocol forms), so the schema states them here."""
+
+
 def pool(request: Request) -> QueryPool:
     """The app's query workers, started on first use."""
     return app_pool(request.app)
@@ -201,6 +213,7 @@ def sparql_get(
 
 
 @router.post("/sparql", response_class=Response, responses={200: _OK, 204: {"description": "update done"}, **_ERRORS},
+             openapi_extra=_BODIES,
              summary="SPARQL 1.1 query or update by POST (form, sparql-query or sparql-update body)")
 async def sparql_post(
     request: Request,
