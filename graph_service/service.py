@@ -44,7 +44,7 @@ class Service:
         self._catalogue: Catalogue | None = None
         self._labels: dict[str, dict[str, str]] = {}
         self._facets: dict[str, dict[str, list[ox.NamedNode | ox.Literal]]] | None = None
-        self._coverage: dict[str, CoverageAnswer] = {}
+        self._coverage: dict[str, tuple[CoverageAnswer, bytes]] = {}
         self._generation = 0  # bumped by refresh(), so an answer built across a write is not kept
 
     def refresh(self) -> None:
@@ -129,13 +129,19 @@ class Service:
         return ReachableAnswer(source=source, roles=roles, labels=self._pick([source, *roles], lang))
 
     def coverage(self, lang: str = "sv") -> CoverageAnswer:
-        """For every role requirement, life area and plan section: which credentials cover it (cached per language).
+        """For every role requirement, life area and plan section: which credentials cover it (cached per language)."""
+        return self._coverage_entry(lang)[0]
 
-        At 1 000 roles the answer is megabytes built from three queries; it changes only with the graph.
-        """
+    def coverage_json(self, lang: str = "sv") -> bytes:
+        """The coverage answer as the API's JSON (cached with it: at 1 000 roles that is megabytes per request)."""
+        return self._coverage_entry(lang)[1]
+
+    def _coverage_entry(self, lang: str) -> tuple[CoverageAnswer, bytes]:
+        """The coverage answer and its JSON, built once per graph and language (three queries, megabytes)."""
         cached, generation = self._coverage.get(lang), self._generation
         if cached is None:
-            cached = self._build_coverage(lang)
+            answer = self._build_coverage(lang)
+            cached = (answer, answer.model_dump_json(by_alias=True).encode())
             with self._lock:
                 if generation == self._generation:
                     self._coverage[lang] = cached
