@@ -129,7 +129,7 @@ def main() -> None:
              "after 20 warm-up requests.", "", *bench_http(args.requests), "",
              "## Planner alone, 40 candidate credentials", "",
              "Seeded random instances (30 required competences, 1–4 taught per credential, up to two "
-             "prerequisites each); time includes the three HiGHS stages (workload, size, IRI order).", "",
+             "prerequisites each); time includes the whole solve (branch and bound per independent part; HiGHS for parts past its node budget).", "",
              *bench_planner(args.instances)]
     replace_block(args.out, "pilot", lines)
     print("\n".join(lines))
