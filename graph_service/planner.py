@@ -12,12 +12,14 @@ from __future__ import annotations
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable, TypeVar
 
 import networkx as nx
 
 from . import solver
 from .model import Catalogue
+
+T = TypeVar("T")
 
 
 class PlanningInputError(ValueError):
@@ -109,16 +111,21 @@ def held_competences(catalogue: Catalogue, holds: Iterable[str]) -> set[str]:
     return held
 
 
-_BLOCKED_FROM_NOTHING: dict[int, frozenset[str]] = {}
+_PER_CATALOGUE: dict[tuple[int, str], object] = {}
+
+
+def _per_catalogue(catalogue: Catalogue, name: str, build: Callable[[Catalogue], T]) -> T:
+    """A value derived from a catalogue, built once per catalogue object and dropped with it (read-only)."""
+    key = (id(catalogue), name)
+    if key not in _PER_CATALOGUE:
+        _PER_CATALOGUE[key] = build(catalogue)
+        weakref.finalize(catalogue, _PER_CATALOGUE.pop, key, None)
+    return _PER_CATALOGUE[key]  # type: ignore[return-value]
 
 
 def _blocked_from_nothing(catalogue: Catalogue) -> frozenset[str]:
     """Credentials nobody holding nothing can ever take (cached per catalogue: holding more only unblocks)."""
-    key = id(catalogue)
-    if key not in _BLOCKED_FROM_NOTHING:
-        _BLOCKED_FROM_NOTHING[key] = frozenset(_fixpoint(catalogue, set(catalogue.credentials)))
-        weakref.finalize(catalogue, _BLOCKED_FROM_NOTHING.pop, key, None)
-    return _BLOCKED_FROM_NOTHING[key]
+    return _per_catalogue(catalogue, "blocked", lambda c: frozenset(_fixpoint(c, set(c.credentials))))
 
 
 def _fixpoint(catalogue: Catalogue, pending: set[str]) -> set[str]:
@@ -268,6 +275,11 @@ def _study_order(catalogue: Catalogue, chosen: list[str], missing: set[str]) -> 
 # --- ladders ------------------------------------------------------------------------------
 
 def _role_graph(catalogue: Catalogue) -> nx.DiGraph:
+    """Edges role → next role (built once per catalogue: every ladder question walks it)."""
+    return _per_catalogue(catalogue, "roles", _build_role_graph)
+
+
+def _build_role_graph(catalogue: Catalogue) -> nx.DiGraph:
     """Edges role → next role."""
     graph = nx.DiGraph()
     graph.add_nodes_from(catalogue.roles)
