@@ -83,10 +83,21 @@ def _open(scratch: Path) -> _Graph:
 
 
 def _shares_triples(store: ox.Store, named: list[ox.NamedNode | ox.BlankNode]) -> bool:
-    """Whether a triple sits in two named graphs, or in a named graph and the default graph."""
-    return bool(store.query("ASK { { GRAPH ?g { ?s ?p ?o } GRAPH ?h { ?s ?p ?o } FILTER(?g != ?h) } "
-                            "UNION { ?s ?p ?o GRAPH ?g { ?s ?p ?o } } }",
-                            default_graph=[ox.DefaultGraph()], named_graphs=named))
+    """Whether a triple sits in two graphs (named ones and the default graph).
+
+    Each graph but the largest is walked and its triples looked up in every graph: index
+    lookups, where a SPARQL join of all quads with all quads would hash the whole store in
+    memory (~100 MB resident at 0.4 M quads). A shared triple always has a side that is walked.
+    """
+    sizes = {row["g"]: int(row["n"].value) for row in store.query(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", named_graphs=named)}
+    graphs = sorted([ox.DefaultGraph(), *named], key=lambda g: sizes.get(g, len(store) - sum(sizes.values())))
+    for graph in graphs[:-1]:
+        for quad in store.quads_for_pattern(None, None, None, graph):
+            if any(other.graph_name != graph
+                   for other in store.quads_for_pattern(quad.subject, quad.predicate, quad.object, None)):
+                return True
+    return False
 
 
 def _dataset(graph: _Graph, job: Job) -> dict:
