@@ -326,8 +326,13 @@ class Store:
         return [g for g in self._store.named_graphs() if not (isinstance(g, ox.NamedNode) and is_bookkeeping(g.value))]
 
     def select(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> list[dict[str, Term]]:
-        """Run one of the service's own SELECT queries and return its rows as dicts of bound variables."""
-        solutions = self.query(sparql, bindings, internal=True)
+        """Run one of the service's own SELECT queries and return its rows as dicts of bound variables.
+
+        Catalogue-wide queries (no parameters) read pyoxigraph's union index; a query about one
+        resource (bound parameters: an IRI a user named) keeps the dataset without bookkeeping,
+        so a graph's IRI shows nothing of the service's own records about it.
+        """
+        solutions = self.query(sparql, bindings, internal=not bindings)
         names = [v.value for v in solutions.variables]
         return [{n: row[n] for n in names if row[n] is not None} for row in solutions]
 

@@ -212,3 +212,11 @@ def test_write_routes_declare_their_request_bodies(client: TestClient) -> None:
     graph = paths["/graph-store"]["put"]["requestBody"]["content"]
     assert graph["text/turtle"]["schema"] == {"type": "string"}
     assert graph["application/ld+json"]["schema"] == {}  # any JSON: expansion drops a top-level scalar
+
+
+def test_a_graph_iri_shows_none_of_the_services_bookkeeping() -> None:
+    """The records of which file filled which graph (paths, digests) are the service's own, not data."""
+    store = open_graph()
+    client = TestClient(create_app(Settings(), store))
+    graph = store.sources()[0].graph
+    assert client.get("/api/resource", params={"iri": graph}).status_code == 404
