@@ -22,7 +22,7 @@ import pyoxigraph as ox
 
 from .sparql_protocol import (DEFAULT_GRAPH, DEFAULT_RESULT, GRAPH_TYPES, RESULT_TYPES, ProtocolError, Rendered,
                               names_dataset, negotiate, render_boolean, render_solutions, render_triples)
-from .store import Store, is_bookkeeping
+from .store import GRAPH_SIZES, Store, is_bookkeeping
 
 _CONTEXT = mp.get_context("spawn")
 _LOAD_TIMEOUT = 600  # seconds a worker may take to load the graph (S = 10 000 takes tens)
@@ -89,9 +89,9 @@ def _shares_triples(store: ox.Store, named: list[ox.NamedNode | ox.BlankNode]) -
     lookups, where a SPARQL join of all quads with all quads would hash the whole store in
     memory (~100 MB resident at 0.4 M quads). A shared triple always has a side that is walked.
     """
-    sizes = {row["g"]: int(row["n"].value) for row in store.query(
-        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", named_graphs=named)}
-    graphs = sorted([ox.DefaultGraph(), *named], key=lambda g: sizes.get(g, len(store) - sum(sizes.values())))
+    sizes = {row["g"]: int(row["n"].value) for row in store.query(GRAPH_SIZES, named_graphs=named)}
+    sizes[ox.DefaultGraph()] = len(store) - sum(sizes.values())
+    graphs = sorted([ox.DefaultGraph(), *named], key=lambda g: sizes.get(g, 0))
     for graph in graphs[:-1]:
         for quad in store.quads_for_pattern(None, None, None, graph):
             if any(other.graph_name != graph

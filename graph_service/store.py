@@ -41,6 +41,8 @@ _FORMATS: dict[str, ox.RdfFormat] = {
 # Formats that hold only triples: loaded straight into the source's graph when it is new.
 _TRIPLE_FORMATS = (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.RDF_XML)
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
+# How many quads each named graph holds, counted in one pass by the engine (rows ?g ?n).
+GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
 class LoadError(Exception):
@@ -294,8 +296,7 @@ class Store:
 
     def sources(self) -> list[Source]:
         """List the loaded sources, sorted by graph IRI (quads counted by one query: /health calls this)."""
-        sizes = {row["g"]: int(row["n"].value) for row in self._store.query(
-            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+        sizes = {row["g"]: int(row["n"].value) for row in self._store.query(GRAPH_SIZES)}
         found = []
         for quad in self._store.quads_for_pattern(None, _SOURCE, None, META_GRAPH):
             graph = quad.subject
