@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graph_service.api import create_app
+from graph_service.api.deps import accepts_gzip
 from graph_service.loading import open_graph
 from graph_service.settings import Settings
 
@@ -117,6 +118,28 @@ def test_coverage_counts_role_requirements(client: TestClient) -> None:
     cells = {c["iri"]: c["credentials"] for c in senior["requirements"]}
     assert cells == {MINI + "c1": [MINI + "cred1"], MINI + "c2": [MINI + "cred2"], MINI + "c3": [MINI + "cred3"]}
     assert body["uncovered"] == [] or all(not c["credentials"] for c in body["uncovered"])
+
+
+def test_coverage_is_gzipped_only_for_clients_that_accept_it(client: TestClient) -> None:
+    plain = client.get("/api/coverage", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.headers["vary"] == "Accept-Encoding, Accept-Language"
+    packed = client.get("/api/coverage", headers={"Accept-Encoding": "br;q=1.0, gzip;q=0.5"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.json() == plain.json()  # the client decodes it: the same answer, fewer bytes
+    refused = client.get("/api/coverage", headers={"Accept-Encoding": "gzip;q=0, *"})
+    assert "content-encoding" not in refused.headers and refused.json() == plain.json()
+    english = client.get("/api/coverage", headers={"Accept-Encoding": "*", "Accept-Language": "en"})
+    assert english.headers["content-encoding"] == "gzip"
+    labels = {c["iri"]: c["label"] for role in english.json()["roles"] for c in role["requirements"]}
+    assert labels[MINI + "c2"] == "Advanced"
+
+
+def test_accept_encoding_parsing() -> None:
+    assert accepts_gzip("gzip") and accepts_gzip("deflate, GZIP ; q = 0.3") and accepts_gzip("x-gzip")
+    assert accepts_gzip("*") and accepts_gzip("br, *;q=0.1")
+    assert not accepts_gzip(None) and not accepts_gzip("") and not accepts_gzip("identity, br")
+    assert not accepts_gzip("gzip;q=0") and not accepts_gzip("*, gzip;q=0.0") and not accepts_gzip("gzip;q=zero")
 
 
 def test_browse_credentials_with_filters(client: TestClient) -> None:

