@@ -9,11 +9,13 @@ deletes and inserts only what changed (copying a large graph through a scratch g
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Iterable, Mapping
+from typing import IO, Callable, Iterable, Mapping, ParamSpec, TypeVar
 
 import pyoxigraph as ox
 
@@ -144,12 +146,33 @@ def is_bookkeeping(graph: str) -> bool:
     return graph == META_GRAPH.value or graph.startswith(_STAGING_PREFIX)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _writes(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Mark a Store method that may change the graph: the cached quad counts are dropped after it, even if it fails."""
+    @functools.wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        store = args[0]
+        try:
+            return method(*args, **kwargs)
+        finally:
+            with store._lock:  # type: ignore[attr-defined]
+                store._version += 1  # type: ignore[attr-defined]
+                store._counts = None  # type: ignore[attr-defined]
+    return wrapper
+
+
 class Store:
     """A pyoxigraph store, in memory or in a directory, holding one named graph per source."""
 
     def __init__(self, directory: str | Path | None = None):
         self.directory = Path(directory) if directory is not None else None
         self._store = ox.Store(str(directory)) if directory is not None else ox.Store()
+        self._lock = threading.Lock()
+        self._version = 0  # bumped by every write, so counts taken across a write are not kept
+        self._counts: tuple[int, dict[ox.NamedNode | ox.BlankNode, int]] | None = None
         self._clean_after_crash()
 
     def checkpoint(self, target: str | Path) -> None:
@@ -174,6 +197,7 @@ class Store:
             if isinstance(graph, ox.NamedNode) and graph.value.startswith(_STAGING_PREFIX):
                 self._store.remove_graph(graph)
 
+    @_writes
     def load_file(self, path: str | Path, graph: str | None = None) -> str:
         """Load (or replace) one source file into its own named graph and return the graph IRI.
 
@@ -220,6 +244,7 @@ class Store:
             raise LoadError(str(path), f"cannot read the file: {err.strerror or err}") from err
         self._store.bulk_extend(_meta(target, str(path), {target}, digest))
 
+    @_writes
     def replace_graph(self, graph: str, quads: Iterable[ox.Quad | ox.Triple], source: str,
                       digest: str | None = None) -> None:
         """Atomically make `graph` (and any named graphs the quads carry) hold exactly `quads`.
@@ -266,6 +291,7 @@ class Store:
         if ops:
             self._store.update(" ;\n".join(ops))
 
+    @_writes
     def replace_all(self, quads: Iterable[ox.Quad]) -> None:
         """Atomically make the whole store, bookkeeping graph included, hold exactly `quads` (a restore).
 
@@ -284,6 +310,7 @@ class Store:
         held = [q.object for q in self._store.quads_for_pattern(graph, _HOLDS_GRAPH, None, META_GRAPH)]
         return [g for g in held if isinstance(g, ox.NamedNode)] or [graph]
 
+    @_writes
     def remove_source(self, graph: str) -> bool:
         """Remove a source and every graph it brought in; return False if it was not loaded."""
         target = ox.NamedNode(graph)
@@ -294,9 +321,24 @@ class Store:
         self._store.update(" ;\n".join(ops))
         return True
 
+    def _quad_counts(self) -> tuple[int, dict[ox.NamedNode | ox.BlankNode, int]]:
+        """All quads, and quads per named graph, counted once per version of the graph.
+
+        Counting reads every quad (a quarter of a second at 0.5 M): /health calls this, and
+        a health check polled every few seconds must not cost that each time.
+        """
+        with self._lock:
+            cached, version = self._counts, self._version
+        if cached is None:
+            cached = (len(self._store), {row["g"]: int(row["n"].value) for row in self._store.query(GRAPH_SIZES)})
+            with self._lock:
+                if version == self._version:
+                    self._counts = cached
+        return cached
+
     def sources(self) -> list[Source]:
-        """List the loaded sources, sorted by graph IRI (quads counted by one query: /health calls this)."""
-        sizes = {row["g"]: int(row["n"].value) for row in self._store.query(GRAPH_SIZES)}
+        """List the loaded sources, sorted by graph IRI (quad counts cached until the next write)."""
+        sizes = self._quad_counts()[1]
         found = []
         for quad in self._store.quads_for_pattern(None, _SOURCE, None, META_GRAPH):
             graph = quad.subject
@@ -337,6 +379,7 @@ class Store:
         names = [v.value for v in solutions.variables]
         return [{n: row[n] for n in names if row[n] is not None} for row in solutions]
 
+    @_writes
     def update(self, sparql: str) -> None:
         """Run a SPARQL update in one transaction."""
         self._store.update(sparql)
@@ -356,12 +399,14 @@ class Store:
         """Whether a data named graph exists (bookkeeping graphs never do)."""
         return not is_bookkeeping(graph) and self._store.contains_named_graph(ox.NamedNode(graph))
 
+    @_writes
     def put_default_graph(self, triples: Iterable[ox.Triple]) -> None:
         """Atomically make the store's own default graph hold exactly `triples`."""
         default = ox.DefaultGraph()
         self._swap(set(self._store.quads_for_pattern(None, None, None, default)),
                    [ox.Quad(t.subject, t.predicate, t.object, default) for t in triples])
 
+    @_writes
     def add_triples(self, graph: str | None, triples: Iterable[ox.Triple]) -> None:
         """Add triples to a named graph (created if new) or to the default graph (None).
 
@@ -378,6 +423,7 @@ class Store:
         else:
             self._store.extend(added)
 
+    @_writes
     def drop_graph(self, graph: str | None) -> bool:
         """Remove a named graph (as a source if it is one) or empty the default graph; False if absent."""
         if graph is None:
@@ -391,7 +437,7 @@ class Store:
         return True
 
     def __len__(self) -> int:
-        return len(self._store)
+        return self._quad_counts()[0]
 
     def flush(self) -> None:
         """Make sure everything written so far is on disk (no-op in memory)."""

@@ -159,3 +159,36 @@ def test_an_unchanged_file_is_not_read_again_and_a_changed_or_written_one_is(emp
     write(tmp_path, "a.ttl", '@prefix : <http://example.org/> .\n:x :p :y .\n')
     empty_store.load_file(path)
     assert [t.subject.value for t in empty_store.graph_triples(graph)] == ["http://example.org/x"]
+
+
+def test_quad_counts_follow_every_kind_of_write(empty_store: Store, tmp_path: Path) -> None:
+    """/health's counts are cached between writes: each write must show in the next answer."""
+    def counted() -> tuple[int, dict[str, int]]:
+        return len(empty_store), {s.graph: s.quads for s in empty_store.sources()}
+
+    def truth() -> tuple[int, dict[str, int]]:
+        raw = empty_store._store
+        return len(raw), {s.graph: sum(1 for g in raw.named_graphs() if g.value == s.graph
+                                       for _ in raw.quads_for_pattern(None, None, None, g))
+                          for s in empty_store.sources()}
+
+    graph = empty_store.load_file(write(tmp_path, "a.ttl", TTL))
+    first = counted()
+    assert first[1] == {graph: 2} and counted() == first == truth()
+    example = ox.NamedNode("http://example.org/x")
+    writes = [
+        lambda: empty_store.add_triples(graph, [ox.Triple(example, example, example)]),
+        lambda: empty_store.update(f"INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/y> <http://example.org/p> 1 }} }}"),
+        lambda: empty_store.put_default_graph([ox.Triple(example, example, ox.Literal("d"))]),
+        lambda: empty_store.load_file(write(tmp_path, "a.ttl", TTL + ':z :p :q .\n')),
+        lambda: empty_store.replace_graph(graph, [ox.Triple(example, example, example)], source="x.ttl"),
+        lambda: empty_store.drop_graph(None),
+        lambda: empty_store.remove_source(graph),
+    ]
+    seen = [first]
+    for write_once in writes:
+        write_once()
+        seen.append(counted())
+        assert seen[-1] == truth(), seen
+    assert [graph_sizes.get(graph) for _, graph_sizes in seen] == [2, 3, 4, 4, 3, 1, 1, None]
+    assert len(empty_store) == 0
