@@ -251,7 +251,8 @@ def render(runner: Runner, began: float, load_before: tuple[float, ...]) -> list
              "raw pyoxigraph, the end of its bulk load), whole process included; peak memory is the largest "
              "resident set of the process and all its children (graph-service's SPARQL workers), sampled every "
              "0.1 s from launch to stop. Clients are threads with one keep-alive connection each, on the same 2-core machine as "
-             "the server. rdflib-endpoint runs at S = " + ", ".join(map(str, args.rdflib_scales)) + ", Virtuoso at "
+             "the server; under load they read each body as sent (httpx offers gzip; a gzipped body is not inflated, as "
+             "wrk and ab do), while the checked answers are decoded. rdflib-endpoint runs at S = " + ", ".join(map(str, args.rdflib_scales)) + ", Virtuoso at "
              "S = " + ", ".join(map(str, args.virtuoso_scales)) + ". \"answers\": the first three answers agree with "
              "raw pyoxigraph's (missing competences, ladder roles, statement and requirement counts).", ""]
     for roles, scale in runner.results.items():
