@@ -1,14 +1,16 @@
-"""solver.py: the branch and bound agrees with HiGHS, splits independent parts, hands big ones over."""
+"""solver.py and milp.py: the branch and bound agrees with HiGHS, splits independent parts, hands big ones over."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph_service import solver
+from graph_service import milp, solver
 from graph_service.solver import CoverProblem, solve
 
 
@@ -23,7 +25,7 @@ def problem(weights: list[float], teachers: list[list[int]], prerequisites: dict
 
 def highs(instance: CoverProblem) -> tuple[list[str], bool]:
     """The answer of the three-stage HiGHS program alone."""
-    return solver._Milp(instance).solve(time.monotonic() + 30)
+    return milp.Milp(instance).solve(time.monotonic() + 30)
 
 
 @st.composite
@@ -61,7 +63,7 @@ def test_a_shared_prerequisite_is_paid_once() -> None:
 def test_independent_ties_are_solved_part_by_part(monkeypatch: pytest.MonkeyPatch) -> None:
     # 30 competences, each taught by two 5-hour credentials: 2^30 tying plans, one per part
     instance = problem([5.0] * 60, [[2 * k, 2 * k + 1] for k in range(30)])
-    monkeypatch.setattr(solver, "_Milp", None)  # HiGHS must not be needed
+    monkeypatch.setattr(milp, "Milp", None)  # HiGHS must not be needed
     chosen, optimal = solve(instance, time.monotonic() + 5)
     assert optimal and sorted(chosen) == [f"c{2 * k:02}" for k in range(30)]
 
@@ -69,9 +71,9 @@ def test_independent_ties_are_solved_part_by_part(monkeypatch: pytest.MonkeyPatc
 def test_past_the_node_budget_highs_takes_over(monkeypatch: pytest.MonkeyPatch) -> None:
     instance = problem([3, 3, 4, 1, 2], [[0, 2], [1, 2, 3], [3, 4]], {3: [0]})
     expected = solve(instance, time.monotonic() + 5)
-    used, original = [], solver._Milp.solve
+    used, original = [], milp.Milp.solve
     monkeypatch.setattr(solver, "_NODE_BUDGET", 0)
-    monkeypatch.setattr(solver._Milp, "solve", lambda self, deadline: used.append(self) or original(self, deadline))
+    monkeypatch.setattr(milp.Milp, "solve", lambda self, deadline: used.append(self) or original(self, deadline))
     assert solve(instance, time.monotonic() + 5) == expected and used
 
 
@@ -100,3 +102,11 @@ def test_out_of_time_before_any_plan_returns_every_candidate(monkeypatch: pytest
     monkeypatch.setattr(solver, "_CLOCK_EVERY", 1)
     instance = dense()
     assert solver._BranchAndBound(instance, time.monotonic() - 1).run() == (list(instance.candidates), False)
+
+
+def test_scipy_loads_only_when_highs_is_needed() -> None:
+    """Starting the service or the CLI must not pay scipy's 1.4 s import."""
+    code = ("import sys; from graph_service import cli; from graph_service.api import create_app; "
+            "print('scipy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
