@@ -335,8 +335,10 @@ class Store:
         """
         with self._lock:
             cached, version = self._counts, self._version
-        if cached is None:
-            cached = (len(self._store), {row["g"]: int(row["n"].value) for row in self._store.query(GRAPH_SIZES)})
+        if cached is None:  # one pass over the named graphs; the default graph is counted on its own index
+            sizes = {row["g"]: int(row["n"].value) for row in self._store.query(GRAPH_SIZES)}
+            default = sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+            cached = (default + sum(sizes.values()), sizes)
             with self._lock:
                 if version == self._version:
                     self._counts = cached

@@ -13,7 +13,6 @@ from typing import Iterable, Literal
 
 import pyoxigraph as ox
 import rdflib
-from pyshacl import validate as shacl_validate
 from rdflib.namespace import SH
 
 from .namespaces import MM, PREFIXES
@@ -110,6 +109,8 @@ def validate_files(paths: Iterable[str | Path], mode: Mode = "strict") -> Report
 def validate_graph(data: rdflib.Graph, sources: dict[rdflib.term.Node, str] | None = None,
                    mode: Mode = "strict") -> Report:
     """Validate an rdflib graph that already includes the vocabularies."""
+    from pyshacl import validate as shacl_validate  # here: only `validate` and validating `serve` run pyshacl
+
     conforms, results, _ = shacl_validate(
         data, shacl_graph=shapes_graph(mode), inference="none", advanced=True, allow_warnings=True
     )
