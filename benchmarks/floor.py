@@ -1,8 +1,9 @@
 """The floor: raw pyoxigraph in one process, no HTTP: bulk load, then answer the same SPARQL from threads.
 
-Run by benchmarks/peers.py as ``python floor.py memory|DIR QUESTIONS.json FILE…``. It bulk-loads
-the files (pyoxigraph's fastest path, into the default graph) into an in-memory store or the
-store directory DIR, prints ``{"load_seconds": …}``, then reads one JSON command per line on stdin:
+Run by benchmarks/peers.py as ``python floor.py [--graph-per-file] memory|DIR QUESTIONS.json FILE…``.
+It bulk-loads the files (pyoxigraph's fastest path, into the default graph; with --graph-per-file
+each into a named graph of its own, as graph-service keeps its sources) into an in-memory store or
+the store directory DIR, prints ``{"load_seconds": …}``, then reads one JSON command per line on stdin:
 
 - ``{"drive": KIND, "clients": N, "seconds": S, "most": M, "start": I}``: run questions of KIND
   with N threads (each answer serialised to SPARQL JSON results, as a server would) and print
@@ -31,11 +32,14 @@ def answer(store: ox.Store, texts: list[str]) -> list[bytes]:
 
 
 def main() -> None:
-    where, questions_file, files = sys.argv[1], Path(sys.argv[2]), [Path(p) for p in sys.argv[3:]]
+    named = sys.argv[1] == "--graph-per-file"
+    args = sys.argv[2:] if named else sys.argv[1:]
+    where, questions_file, files = args[0], Path(args[1]), [Path(p) for p in args[2:]]
     began = time.perf_counter()
     store = ox.Store() if where == "memory" else ox.Store(where)
     for path in files:
-        store.bulk_load(path=str(path), format=_FORMATS[path.suffix])
+        graph = ox.NamedNode(path.resolve().as_uri()) if named else None
+        store.bulk_load(path=str(path), format=_FORMATS[path.suffix], to_graph=graph)
     store.flush()
     print(json.dumps({"load_seconds": time.perf_counter() - began, "quads": len(store)}), flush=True)
     questions: dict[str, list[list[str]]] = json.loads(questions_file.read_text(encoding="utf-8"))

@@ -66,6 +66,7 @@ class System:
 
     name = "system"
     store = "—"
+    load_only = False  # started, measured for load time and memory, and stopped without questions
 
     def __init__(self) -> None:
         self.process: subprocess.Popen | None = None
@@ -281,10 +282,12 @@ class Virtuoso(HttpSystem):
 class Floor(System):
     """Raw pyoxigraph in-process (benchmarks/floor.py): bulk load, then the same SPARQL from threads."""
 
-    def __init__(self, directory: bool):
+    def __init__(self, directory: bool, graph_per_file: bool = False):
         super().__init__()
         self.directory = directory
-        self.name = "pyoxigraph" + ("" if directory else " (in memory)")
+        self.graph_per_file = graph_per_file
+        self.load_only = graph_per_file  # a reference for the load: what a named graph per source costs pyoxigraph
+        self.name = "pyoxigraph" + ("" if directory else " (in memory)") + (" (graph per file)" * graph_per_file)
         self.store = "directory" if directory else "memory"
         self.in_process_load = 0.0
         self.questions: dict[str, list[Question]] = {}
@@ -295,7 +298,8 @@ class Floor(System):
         texts = workdir / "questions.json"
         texts.write_text(json.dumps({k: [list(q.sparql) for q in qs] for k, qs in questions.items()}),
                          encoding="utf-8")
-        began = self._launch([PYTHON, str(HERE / "floor.py"), where, str(texts), *map(str, files), str(data)],
+        flags = ["--graph-per-file"] if self.graph_per_file else []
+        began = self._launch([PYTHON, str(HERE / "floor.py"), *flags, where, str(texts), *map(str, files), str(data)],
                              workdir, pipes=True)
         line = self.process.stdout.readline()
         if not line:

@@ -115,7 +115,7 @@ def question_table(scale: ScaleResult, kind: str) -> list[str]:
 
 def peer_ratios(scale: ScaleResult) -> list[str]:
     """graph-service's throughput divided by each other system's, per question and client count."""
-    others = [name for name in scale.systems if name != GS and not scale.systems[name].skipped]
+    others = [name for name, r in scale.systems.items() if name != GS and not r.skipped and r.cells]
     lines = ["| question | clients | " + " | ".join(f"÷ {o}" for o in others) + " |",
              "|---|---|" + "---|" * len(others)]
     for kind in KINDS:
