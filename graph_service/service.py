@@ -10,7 +10,7 @@ import gc
 import gzip
 import threading
 from collections import defaultdict
-from typing import Iterable
+from typing import Callable, Iterable, TypeVar
 
 import pyoxigraph as ox
 
@@ -22,6 +22,7 @@ from .queries import named_queries
 from .schemas import (ConceptSummary, CoverageAnswer, CoverageCell, CredentialSummary, GapAnswer, LadderAnswer,
                       LadderStep, PlanStep, ReachableAnswer, ResourceView, RoleCoverage, Statement)
 
+_T = TypeVar("_T")
 _FACETS = {MM + n: n for n in ("eqfLevel", "seqfLevel", "sector", "lifeArea", "carePlanSection", "workloadHours",
                                 "ects", "passThreshold", "prerequisite", "teaches", "entryLevel", "illustrative")}
 
@@ -41,45 +42,62 @@ class Service:
         self.store = store
         self.time_limit = time_limit
         self.fallback = fallback_language
-        self._lock = threading.Lock()
-        self._catalogue: Catalogue | None = None
-        self._labels: dict[str, dict[str, str]] = {}
-        self._facets: dict[str, dict[str, list[ox.NamedNode | ox.Literal]]] | None = None
-        self._coverage: dict[str, tuple[CoverageAnswer, bytes, bytes]] = {}
+        self._lock = threading.Lock()  # guards the two dicts and the generation, never held while building
+        self._cache: dict[str, object] = {}  # records, labels per language, facets, coverage per language
+        self._building: dict[str, threading.Lock] = {}  # one per cache entry: each is built once, the others stay free
         self._generation = 0  # bumped by refresh(), so an answer built across a write is not kept
 
     def refresh(self) -> None:
         """Forget the cached records so the next answer reads the graph again."""
         with self._lock:
-            self._catalogue, self._labels, self._facets, self._coverage = None, {}, None, {}
+            self._cache = {}
             self._generation += 1
 
-    def warm(self) -> None:
-        """Read the records, labels and facets now, then exempt them from garbage collection.
+    def _cached(self, key: str, build: Callable[[], _T]) -> _T:
+        """The cache entry `key`, built by `build` once per version of the graph.
 
-        At 10 000 roles reading them takes seconds, better spent at start-up than in the first
-        request; frozen, the long-lived records no longer make full collections slow.
+        Requests wanting the same entry wait for the one building it; requests for other
+        entries do not: at 10 000 roles the records take minutes to read, and a resource
+        lookup that needs only the labels must not wait behind them.
         """
-        self.catalogue()
-        for lang in {self.fallback, "sv", "en"}:
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]  # type: ignore[return-value]
+            builder = self._building.setdefault(key, threading.Lock())
+        with builder:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]  # type: ignore[return-value]
+                generation = self._generation
+            value = build()
+            with self._lock:
+                if generation == self._generation:
+                    self._cache[key] = value
+            return value
+
+    def warm(self) -> None:
+        """Read the labels, facets, records and coverage now, then exempt them from garbage collection.
+
+        At 10 000 roles reading them takes minutes, better spent at start-up than in the first
+        request; the quick ones come first, so lookups and lists answer while the records load.
+        Frozen, the long-lived records no longer make full collections slow.
+        """
+        languages = sorted({self.fallback, "sv", "en"})
+        for lang in languages:
             self.labels(lang)
-            self.coverage(lang)
         self._credential_facets()
+        self.catalogue()
+        for lang in languages:
+            self.coverage(lang)
         gc.freeze()
 
     def catalogue(self) -> Catalogue:
         """The planner's records of the graph (cached)."""
-        with self._lock:
-            if self._catalogue is None:
-                self._catalogue = load_catalogue(self.store)
-            return self._catalogue
+        return self._cached("catalogue", lambda: load_catalogue(self.store))
 
     def labels(self, lang: str) -> dict[str, str]:
         """Labels in `lang`, falling back to the fallback language, then any (cached per language)."""
-        with self._lock:
-            if lang not in self._labels:
-                self._labels[lang] = labels(self.store, lang, self.fallback)
-            return self._labels[lang]
+        return self._cached(f"labels {lang}", lambda: labels(self.store, lang, self.fallback))
 
     def _pick(self, iris: Iterable[str], lang: str) -> dict[str, str]:
         """The labels of the given IRIs that have one."""
@@ -144,15 +162,11 @@ class Service:
 
     def _coverage_entry(self, lang: str) -> tuple[CoverageAnswer, bytes, bytes]:
         """The coverage answer, its JSON and the gzipped JSON, built once per graph and language."""
-        cached, generation = self._coverage.get(lang), self._generation
-        if cached is None:
+        def build() -> tuple[CoverageAnswer, bytes, bytes]:
             answer = self._build_coverage(lang)
             body = answer.model_dump_json(by_alias=True).encode()
-            cached = (answer, body, gzip.compress(body, compresslevel=6, mtime=0))
-            with self._lock:
-                if generation == self._generation:
-                    self._coverage[lang] = cached
-        return cached
+            return answer, body, gzip.compress(body, compresslevel=6, mtime=0)
+        return self._cached(f"coverage {lang}", build)
 
     def _build_coverage(self, lang: str) -> CoverageAnswer:
         """The coverage answer, read from the records and the coverage queries."""
@@ -190,13 +204,12 @@ class Service:
 
     def _credential_facets(self) -> dict[str, dict[str, list[ox.NamedNode | ox.Literal]]]:
         """Every credential's browsable facets (cached)."""
-        with self._lock:
-            if self._facets is None:
-                facets: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-                for row in self.store.select(named_queries()["credential-facets"].text):
-                    facets[row["credential"].value][_FACETS[row["facet"].value]].append(row["value"])
-                self._facets = facets
-            return self._facets
+        def build() -> dict[str, dict[str, list[ox.NamedNode | ox.Literal]]]:
+            facets: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+            for row in self.store.select(named_queries()["credential-facets"].text):
+                facets[row["credential"].value][_FACETS[row["facet"].value]].append(row["value"])
+            return facets
+        return self._cached("facets", build)
 
     def credentials(self, lang: str = "sv", *, sector: str | None = None, eqf: str | None = None,
                     seqf: str | None = None, life_area: str | None = None, section: str | None = None,

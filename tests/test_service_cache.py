@@ -1,0 +1,60 @@
+"""service.py's caches: each entry is built once, and a slow one does not hold up the others."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from graph_service import service as service_module
+from graph_service.service import Service
+from graph_service.store import Store
+
+
+def test_lookups_answer_while_the_records_are_still_loading(pilot_store: Store,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 10 000 roles the records take minutes: a resource lookup needs only labels and must not wait."""
+    release, started, calls = threading.Event(), threading.Event(), []
+    real = service_module.load_catalogue
+
+    def slow_catalogue(store):
+        calls.append(1)
+        started.set()
+        assert release.wait(30), "the test never released the records"
+        return real(store)
+
+    monkeypatch.setattr(service_module, "load_catalogue", slow_catalogue)
+    service = Service(pilot_store)
+    loaders = [threading.Thread(target=service.catalogue) for _ in range(2)]
+    for loader in loaders:
+        loader.start()
+    assert started.wait(10)
+    looked_up: list[str] = []
+    lookup = threading.Thread(target=lambda: looked_up.append(service.resource(
+        "https://w3id.org/mikromerit/id/credential/vk-01").iri))
+    lookup.start()
+    lookup.join(10)
+    finished_while_loading = not lookup.is_alive()
+    release.set()
+    for loader in loaders:
+        loader.join(30)
+    lookup.join(30)
+    assert finished_while_loading and looked_up == ["https://w3id.org/mikromerit/id/credential/vk-01"]
+    assert calls == [1], "two requests wanting the records at once read them once"
+    assert service.catalogue() is service.catalogue()
+
+
+def test_an_entry_built_across_a_refresh_is_not_kept(pilot_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    service = Service(pilot_store)
+    real = service_module.labels
+
+    def labels_then_write(store, lang, fallback):
+        found = real(store, lang, fallback)
+        service.refresh()  # the graph changed while the labels were read
+        return found
+
+    monkeypatch.setattr(service_module, "labels", labels_then_write)
+    first = service.labels("sv")
+    monkeypatch.setattr(service_module, "labels", real)
+    again = service.labels("sv")
+    assert again == first and again is not first, "the stale entry was read again, not kept"
