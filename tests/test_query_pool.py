@@ -90,10 +90,10 @@ def test_a_server_set_to_warm_up_reads_the_graph_before_the_first_request() -> N
     app = create_app(Settings(warm_up=True, query_workers=1), open_graph())
     with TestClient(app):
         deadline = time.monotonic() + 60
-        while (app.state.service._catalogue is None or app.state.query_pool._idle.qsize() < 1) \
+        while ("catalogue" not in app.state.service._cache or app.state.query_pool._idle.qsize() < 1) \
                 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert app.state.service._catalogue is not None and app.state.service._labels
+        assert {"catalogue", "labels sv", "labels en"} <= app.state.service._cache.keys()
         assert app.state.query_pool._idle.qsize() == 1
 
 
