@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import gc
 import gzip
-import threading
 from collections import defaultdict
-from typing import Callable, Iterable, TypeVar
+from typing import Iterable
 
 import pyoxigraph as ox
 
 from . import planner
+from .cache import GraphCache
 from .catalogue import Selectable, labels, load_catalogue
 from .model import Catalogue
 from .namespaces import MM, RDF
@@ -22,7 +22,6 @@ from .queries import named_queries
 from .schemas import (ConceptSummary, CoverageAnswer, CoverageCell, CredentialSummary, GapAnswer, LadderAnswer,
                       LadderStep, PlanStep, ReachableAnswer, ResourceView, RoleCoverage, Statement)
 
-_T = TypeVar("_T")
 _FACETS = {MM + n: n for n in ("eqfLevel", "seqfLevel", "sector", "lifeArea", "carePlanSection", "workloadHours",
                                 "ects", "passThreshold", "prerequisite", "teaches", "entryLevel", "illustrative")}
 
@@ -42,38 +41,13 @@ class Service:
         self.store = store
         self.time_limit = time_limit
         self.fallback = fallback_language
-        self._lock = threading.Lock()  # guards the two dicts and the generation, never held while building
-        self._cache: dict[str, object] = {}  # records, labels per language, facets, coverage per language
-        self._building: dict[str, threading.Lock] = {}  # one per cache entry: each is built once, the others stay free
-        self._generation = 0  # bumped by refresh(), so an answer built across a write is not kept
+        # Records, labels and coverage per language, facets: each built on its own, so at 10 000 roles
+        # a lookup that needs only the labels does not wait minutes behind the records.
+        self._cache = GraphCache()
 
     def refresh(self) -> None:
         """Forget the cached records so the next answer reads the graph again."""
-        with self._lock:
-            self._cache = {}
-            self._generation += 1
-
-    def _cached(self, key: str, build: Callable[[], _T]) -> _T:
-        """The cache entry `key`, built by `build` once per version of the graph.
-
-        Requests wanting the same entry wait for the one building it; requests for other
-        entries do not: at 10 000 roles the records take minutes to read, and a resource
-        lookup that needs only the labels must not wait behind them.
-        """
-        with self._lock:
-            if key in self._cache:
-                return self._cache[key]  # type: ignore[return-value]
-            builder = self._building.setdefault(key, threading.Lock())
-        with builder:
-            with self._lock:
-                if key in self._cache:
-                    return self._cache[key]  # type: ignore[return-value]
-                generation = self._generation
-            value = build()
-            with self._lock:
-                if generation == self._generation:
-                    self._cache[key] = value
-            return value
+        self._cache.clear()
 
     def warm(self) -> None:
         """Read the labels, facets, records and coverage now, then exempt them from garbage collection.
@@ -93,11 +67,11 @@ class Service:
 
     def catalogue(self) -> Catalogue:
         """The planner's records of the graph (cached)."""
-        return self._cached("catalogue", lambda: load_catalogue(self.store))
+        return self._cache.get("catalogue", lambda: load_catalogue(self.store))
 
     def labels(self, lang: str) -> dict[str, str]:
         """Labels in `lang`, falling back to the fallback language, then any (cached per language)."""
-        return self._cached(f"labels {lang}", lambda: labels(self.store, lang, self.fallback))
+        return self._cache.get(f"labels {lang}", lambda: labels(self.store, lang, self.fallback))
 
     def _pick(self, iris: Iterable[str], lang: str) -> dict[str, str]:
         """The labels of the given IRIs that have one."""
@@ -166,7 +140,7 @@ class Service:
             answer = self._build_coverage(lang)
             body = answer.model_dump_json(by_alias=True).encode()
             return answer, body, gzip.compress(body, compresslevel=6, mtime=0)
-        return self._cached(f"coverage {lang}", build)
+        return self._cache.get(f"coverage {lang}", build)
 
     def _build_coverage(self, lang: str) -> CoverageAnswer:
         """The coverage answer, read from the records and the coverage queries."""
@@ -209,7 +183,7 @@ class Service:
             for row in self.store.select(named_queries()["credential-facets"].text):
                 facets[row["credential"].value][_FACETS[row["facet"].value]].append(row["value"])
             return facets
-        return self._cached("facets", build)
+        return self._cache.get("facets", build)
 
     def credentials(self, lang: str = "sv", *, sector: str | None = None, eqf: str | None = None,
                     seqf: str | None = None, life_area: str | None = None, section: str | None = None,

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Callable, Iterable, Mapping, ParamSpec, TypeVar
+from typing import IO, Callable, Iterable, Mapping, TypeVar
 
 import pyoxigraph as ox
 
+from .cache import GraphCache
 from .namespaces import GRAPH_BASE, MM, XSD
 
 META_GRAPH = ox.NamedNode(GRAPH_BASE + "meta")
@@ -147,22 +147,18 @@ def is_bookkeeping(graph: str) -> bool:
     return graph == META_GRAPH.value or graph.startswith(_STAGING_PREFIX)
 
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
+_Method = TypeVar("_Method", bound=Callable)
 
 
-def _writes(method: Callable[_P, _R]) -> Callable[_P, _R]:
+def _writes(method: _Method) -> _Method:
     """Mark a Store method that may change the graph: the cached quad counts are dropped after it, even if it fails."""
     @functools.wraps(method)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        store = args[0]
+    def wrapper(self: Store, *args, **kwargs):
         try:
-            return method(*args, **kwargs)
+            return method(self, *args, **kwargs)
         finally:
-            with store._lock:  # type: ignore[attr-defined]
-                store._version += 1  # type: ignore[attr-defined]
-                store._counts = None  # type: ignore[attr-defined]
-    return wrapper
+            self._counts.clear()
+    return wrapper  # type: ignore[return-value]
 
 
 class Store:
@@ -171,9 +167,7 @@ class Store:
     def __init__(self, directory: str | Path | None = None):
         self.directory = Path(directory) if directory is not None else None
         self._store = ox.Store(str(directory)) if directory is not None else ox.Store()
-        self._lock = threading.Lock()
-        self._version = 0  # bumped by every write, so counts taken across a write are not kept
-        self._counts: tuple[int, dict[ox.NamedNode | ox.BlankNode, int]] | None = None
+        self._counts = GraphCache()  # the quad counts /health reports, dropped by every write
         self._clean_after_crash()
 
     def checkpoint(self, target: str | Path) -> None:
@@ -333,16 +327,12 @@ class Store:
         Counting reads every quad (a quarter of a second at 0.5 M): /health calls this, and
         a health check polled every few seconds must not cost that each time.
         """
-        with self._lock:
-            cached, version = self._counts, self._version
-        if cached is None:  # one pass over the named graphs; the default graph is counted on its own index
+        def count() -> tuple[int, dict[ox.NamedNode | ox.BlankNode, int]]:
+            # one pass over the named graphs; the default graph is counted on its own index
             sizes = {row["g"]: int(row["n"].value) for row in self._store.query(GRAPH_SIZES)}
             default = sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
-            cached = (default + sum(sizes.values()), sizes)
-            with self._lock:
-                if version == self._version:
-                    self._counts = cached
-        return cached
+            return default + sum(sizes.values()), sizes
+        return self._counts.get("quads", count)
 
     def sources(self) -> list[Source]:
         """List the loaded sources, sorted by graph IRI (quad counts cached until the next write)."""
