@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import pyoxigraph as ox
 
 from graph_service.loading import open_graph
-from graph_service.query_pool import Job, QueryPool
+from graph_service.query_pool import QueryPool
+from graph_service.query_worker import Job
 from graph_service.store import Store
 
 JSON = ("application/sparql-results+json",)
@@ -116,3 +119,31 @@ def test_workers_read_a_checkpoint_that_writes_and_compaction_cannot_disturb(tmp
     finally:
         pool.close()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sparql-worker-")]
+
+
+def test_a_worker_imports_only_what_answering_needs() -> None:
+    """Workers start from their own module, not the server's __main__: no web framework, rdflib or planner."""
+    probe = ("import sys, graph_service.query_worker; "
+             "print(sorted({'fastapi', 'starlette', 'rdflib', 'networkx', 'pydantic', 'graph_service.cli', "
+             "'graph_service.planner'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_workers_stop_when_the_pool_closes_and_when_the_server_dies(tmp_path) -> None:
+    """close() stops idle workers; a worker whose server end is gone (kill -9 of the server) exits by itself."""
+    pool = QueryPool(open_graph(), size=1, timeout=10)
+    assert count(pool) > 100
+    (worker,) = list(pool._workers)
+    pool.close()
+    assert worker.process.poll() is not None and not worker.scratch.exists()
+
+    pool = QueryPool(open_graph(), size=1, timeout=10)
+    try:
+        assert count(pool) > 100
+        (worker,) = list(pool._workers)
+        worker.conn.close()  # what the operating system does to the server's end when it is killed
+        assert worker.process.wait(timeout=30) == 0
+    finally:
+        pool.close()

@@ -16,7 +16,8 @@ from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from ..catalogue import Selectable
-from ..query_pool import Job, QueryPool, QueryTimeout, render
+from ..query_pool import QueryPool, QueryTimeout
+from ..query_worker import Job, render
 from ..remote import EndpointError
 from ..store import Store
 from ..sparql_protocol import (DEFAULT_GRAPH, FORM_MEDIA, GRAPH_TYPES, QUERY_MEDIA, RESULT_TYPES, UPDATE_MEDIA,
