@@ -6,10 +6,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
 from graph_service.api import create_app
 from graph_service.api.deps import accepts_gzip
+from graph_service.api.health import Health
 from graph_service.loading import open_graph
+from graph_service.schemas import (ConceptSummary, CredentialSummary, GapAnswer, LadderAnswer, ReachableAnswer,
+                                   ResourceView)
 from graph_service.settings import Settings
 
 MINI = "http://example.org/mini/"
@@ -165,6 +169,25 @@ def test_browse_roles_competences_and_one_resource(client: TestClient) -> None:
         ("out", "prerequisite", MINI + "cred1"), ("out", "teaches", MINI + "c2")}
     missing = client.get("/api/resource", params={"iri": MINI + "nothing"})
     assert missing.status_code == 404 and missing.json()["value"] == MINI + "nothing"
+
+
+@pytest.mark.parametrize("method, path, kwargs, model", [
+    ("POST", "/api/gap", {"json": {"holds": [MINI + "cred1"], "target": MINI + "senior"}}, GapAnswer),
+    ("GET", "/api/ladder", {"params": {"from": MINI + "junior", "to": MINI + "senior"}}, LadderAnswer),
+    ("GET", "/api/ladder/reachable", {"params": {"from": MINI + "junior"}}, ReachableAnswer),
+    ("GET", "/api/resource", {"params": {"iri": MINI + "cred2"}}, ResourceView),
+    ("GET", "/api/credentials", {}, list[CredentialSummary]),
+    ("GET", "/api/roles", {}, list[ConceptSummary]),
+    ("GET", "/health", {}, Health),
+])
+def test_answers_serialised_by_the_route_are_exactly_their_response_model(client: TestClient, method, path,
+                                                                         kwargs, model) -> None:
+    """Routes send their answers as bytes (one thread-pool hop): the JSON is still the declared model, by alias."""
+    reply = client.request(method, path, **kwargs)
+    assert reply.status_code == 200 and reply.headers["content-type"] == "application/json"
+    adapter = TypeAdapter(model)
+    assert reply.json() and adapter.dump_python(adapter.validate_json(reply.content), mode="json",
+                                                by_alias=True) == reply.json()
 
 
 def test_every_route_is_in_the_openapi_schema(client: TestClient) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from pydantic import TypeAdapter
 
 from ..namespaces import expand
 from ..schemas import ConceptSummary, CredentialSummary, ErrorBody, ResourceView
-from .deps import Iri, LanguageDep, ServiceDep
+from .deps import Iri, LanguageDep, ServiceDep, json_response
 
 router = APIRouter(prefix="/api", tags=["browse"])
+_CREDENTIALS = TypeAdapter(list[CredentialSummary])
+_CONCEPTS = TypeAdapter(list[ConceptSummary])
 IriFilter = Annotated[str | None, Query(description="an IRI or prefixed name, e.g. eqf:4, ibic:d5")]
 
 
@@ -24,25 +27,26 @@ def credentials(
     lifeArea: IriFilter = None,
     section: IriFilter = None,
     q: Annotated[str | None, Query(description="text to find in the Swedish or English label")] = None,
-) -> list[CredentialSummary]:
+) -> Response:
     """Credentials filtered by sector, EQF/SeQF level, IBIC life area, care-plan section and label text."""
     def iri(value: str | None) -> str | None:
         return expand(value) if value else None
 
-    return service.credentials(lang, sector=iri(sector), eqf=iri(eqf), seqf=iri(seqf), life_area=iri(lifeArea),
-                               section=iri(section), text=q)
+    found = service.credentials(lang, sector=iri(sector), eqf=iri(eqf), seqf=iri(seqf), life_area=iri(lifeArea),
+                                section=iri(section), text=q)
+    return json_response(_CREDENTIALS.dump_json(found, by_alias=True))
 
 
 @router.get("/roles", response_model=list[ConceptSummary], summary="List roles")
-def roles(service: ServiceDep, lang: LanguageDep) -> list[ConceptSummary]:
+def roles(service: ServiceDep, lang: LanguageDep) -> Response:
     """Every role with the competences it requires and its neighbours on the ladder."""
-    return service.roles(lang)
+    return json_response(_CONCEPTS.dump_json(service.roles(lang), by_alias=True))
 
 
 @router.get("/competences", response_model=list[ConceptSummary], summary="List competences")
-def competences(service: ServiceDep, lang: LanguageDep) -> list[ConceptSummary]:
+def competences(service: ServiceDep, lang: LanguageDep) -> Response:
     """Every competence with the credentials that teach it and the roles that require it."""
-    return service.competences(lang)
+    return json_response(_CONCEPTS.dump_json(service.competences(lang), by_alias=True))
 
 
 @router.get("/resource", response_model=ResourceView,
@@ -51,6 +55,6 @@ def competences(service: ServiceDep, lang: LanguageDep) -> list[ConceptSummary]:
             summary="Everything about one IRI")
 def resource(service: ServiceDep, lang: LanguageDep,
              iri: Annotated[Iri, Query(min_length=1, description="the IRI (or prefixed name) to describe",
-                                       examples=["credential:vk-01", "eqf:4"])]) -> ResourceView:
+                                       examples=["credential:vk-01", "eqf:4"])]) -> Response:
     """Every statement from and to one IRI, with labels of the other ends."""
-    return service.resource(iri, lang)
+    return json_response(service.resource(iri, lang))

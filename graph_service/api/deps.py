@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import pyoxigraph as ox
-from fastapi import Depends, Header, Query, Request
-from pydantic import AfterValidator
+from fastapi import Depends, Header, Query, Request, Response
+from pydantic import AfterValidator, BaseModel
 
 from ..namespaces import expand
 from ..service import Service
@@ -71,6 +71,17 @@ async def _language(
     accept_language: Annotated[str | None, Header()] = None,
 ) -> str:
     return lang or negotiate_language(accept_language, request.app.state.settings.default_language)
+
+
+def json_response(answer: BaseModel | bytes) -> Response:
+    """An answer serialised here, by its aliases, as the route's response_model declares it.
+
+    A plain `def` route that returns a model gets it validated again on a second hop to the
+    thread pool and then serialised; sent as a Response it is serialised once, on the route's
+    own thread (a gap answer: ~0.5 ms less per request). Lists come as bytes from a TypeAdapter.
+    """
+    body = answer if isinstance(answer, bytes) else answer.model_dump_json(by_alias=True)
+    return Response(body, media_type="application/json")
 
 
 def absolute_iri(value: str) -> str:

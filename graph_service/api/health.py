@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
-from .deps import SettingsDep, StoreDep
+from .deps import SettingsDep, StoreDep, json_response
 
 router = APIRouter(tags=["health"])
 
@@ -28,7 +28,7 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, summary="Service status and loaded sources")
-def health(store: StoreDep, settings: SettingsDep) -> Health:
+def health(store: StoreDep, settings: SettingsDep) -> Response:
     """Say the service is up, how many quads it holds and from which files."""
     sources = [SourceInfo(graph=s.graph, path=s.path, quads=s.quads) for s in store.sources()]
-    return Health(status="ok", quads=len(store), sources=sources, warnings=list(settings.warnings))
+    return json_response(Health(status="ok", quads=len(store), sources=sources, warnings=list(settings.warnings)))

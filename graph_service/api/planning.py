@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from ..namespaces import MMID, expand
 from ..schemas import CoverageAnswer, ErrorBody, GapAnswer, GapRequest, LadderAnswer, ReachableAnswer
-from .deps import LanguageDep, ServiceDep, accepts_gzip
+from .deps import LanguageDep, ServiceDep, accepts_gzip, json_response
 
 router = APIRouter(prefix="/api", tags=["planning"])
 _ERRORS = {422: {"model": ErrorBody, "description": "unknown IRI, an IRI of the wrong kind, or malformed input"},
@@ -16,10 +16,10 @@ _ERRORS = {422: {"model": ErrorBody, "description": "unknown IRI, an IRI of the 
 
 
 @router.post("/gap", response_model=GapAnswer, responses=_ERRORS, summary="What a person misses, and the cheapest plan")
-def gap(request: GapRequest, service: ServiceDep, lang: LanguageDep) -> GapAnswer:
+def gap(request: GapRequest, service: ServiceDep, lang: LanguageDep) -> Response:
     """Missing competences for the target role, what no credential can bridge, and the
     minimum-workload set of credentials that closes the rest, in study order."""
-    return service.gap([expand(h) for h in request.holds], expand(request.target), lang)
+    return json_response(service.gap([expand(h) for h in request.holds], expand(request.target), lang))
 
 
 @router.get("/ladder", response_model=LadderAnswer, response_model_by_alias=True,
@@ -34,9 +34,9 @@ def ladder(
                              examples=[MMID + "role/underskoterska", MMID + "role/validerare"])],
     holds: Annotated[list[str], Query(description="IRIs the person holds besides the start role",
                                       examples=[[MMID + "credential/vk-01"]])] = [],
-) -> LadderAnswer:
+) -> Response:
     """The shortest chain of roles along mm:nextRole, each step with what it newly requires."""
-    return service.ladder(expand(source), expand(to), [expand(h) for h in holds], lang)
+    return json_response(service.ladder(expand(source), expand(to), [expand(h) for h in holds], lang))
 
 
 @router.get("/ladder/reachable", response_model=ReachableAnswer, response_model_by_alias=True, responses=_ERRORS,
@@ -46,9 +46,9 @@ def reachable(
     lang: LanguageDep,
     source: Annotated[str, Query(alias="from", min_length=1, description="IRI of the role to start from",
                                  examples=[MMID + "role/drifttekniker"])],
-) -> ReachableAnswer:
+) -> Response:
     """All roles reachable from one role along mm:nextRole, however many steps away."""
-    return service.reachable(expand(source), lang)
+    return json_response(service.reachable(expand(source), lang))
 
 
 @router.get("/coverage", response_model=CoverageAnswer, summary="Where demand has credentials and where it has none")
