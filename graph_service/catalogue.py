@@ -7,7 +7,7 @@ remote SPARQL endpoint: anything with a ``select(text, bindings)`` method will d
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Mapping, Protocol
+from typing import Iterator, Mapping, Protocol
 
 import pyoxigraph as ox
 
@@ -16,14 +16,17 @@ from .queries import named_queries
 
 
 class Selectable(Protocol):
-    """What catalogue reading needs of a store: SELECT rows as dicts of terms."""
+    """What reading the graph needs of a store: SELECT rows as dicts of terms, as a list or streamed."""
 
     def select(self, sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None) -> list[dict]: ...
 
+    def rows(self, sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None
+             ) -> Iterator[dict]: ...
 
-def _run(store: Selectable, name: str) -> list[dict]:
-    """Run one bundled named query."""
-    return store.select(named_queries()[name].text)
+
+def _run(store: Selectable, name: str) -> Iterator[dict]:
+    """Run one bundled named query; its rows are read one at a time."""
+    return store.rows(named_queries()[name].text)
 
 
 def _number(term: ox.Literal | None) -> float | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .memory import release_free_memory
 from .sparql_protocol import (DEFAULT_GRAPH, DEFAULT_RESULT, GRAPH_TYPES, RESULT_TYPES, ProtocolError, Rendered,
                               names_dataset, negotiate, render_boolean, render_solutions, render_triples)
 from .store import GRAPH_SIZES, is_bookkeeping
@@ -156,6 +157,7 @@ def serve(conn: Connection, scratch: Path) -> None:
 def _answer(conn: Connection, scratch: Path) -> None:
     """Answer jobs until told to stop (None) or the server's end of the pipe closes."""
     graph = _open(scratch)
+    release_free_memory()  # what loading a dump freed
     conn.send(("ready", None))
     while True:
         try:

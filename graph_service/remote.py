@@ -25,7 +25,7 @@ import warnings
 from datetime import datetime, timezone
 from http.client import HTTPResponse
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 import pyoxigraph as ox
 from SPARQLWrapper import CONSTRUCT, DESCRIBE, INSERT, JSON, POST, TURTLE, SPARQLWrapper
@@ -173,6 +173,10 @@ class RemoteStore:
         :raises EndpointError: if the server cannot be reached or rejects the query.
         """
         return self._rows(self._json(inject_bindings(sparql, bindings or {})))[1]
+
+    def rows(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> Iterator[dict[str, Term]]:
+        """The rows `select` returns, as an iterator (a remote answer arrives whole anyway)."""
+        return iter(self.select(sparql, bindings))
 
     def query(self, sparql: str, bindings: Mapping[str, Term] | None = None
               ) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from . import planner
 from .cache import GraphCache
 from .catalogue import Selectable, labels, load_catalogue
+from .memory import release_free_memory
 from .model import Catalogue
 from .namespaces import MM, RDF
 from .queries import named_queries
@@ -54,7 +55,8 @@ class Service:
 
         At 10 000 roles reading them takes minutes, better spent at start-up than in the first
         request; the quick ones come first, so lookups and lists answer while the records load.
-        Frozen, the long-lived records no longer make full collections slow.
+        Frozen, the long-lived records no longer make full collections slow; what reading them
+        freed goes back to the operating system.
         """
         languages = sorted({self.fallback, "sv", "en"})
         for lang in languages:
@@ -64,6 +66,7 @@ class Service:
         for lang in languages:
             self.coverage(lang)
         gc.freeze()
+        release_free_memory()
 
     def catalogue(self) -> Catalogue:
         """The planner's records of the graph (cached)."""
@@ -169,7 +172,7 @@ class Service:
     def _concept_cells(self, query: str, var: str, names: dict[str, str]) -> list[CoverageCell]:
         """Run a coverage query (concept, optional credential) into one cell per concept."""
         found: dict[str, list[str]] = defaultdict(list)
-        for row in self.store.select(named_queries()[query].text):
+        for row in self.store.rows(named_queries()[query].text):
             cell = found[row[var].value]
             if "credential" in row:
                 cell.append(row["credential"].value)
@@ -180,7 +183,7 @@ class Service:
         """Every credential's browsable facets (cached)."""
         def build() -> dict[str, dict[str, list[ox.NamedNode | ox.Literal]]]:
             facets: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-            for row in self.store.select(named_queries()["credential-facets"].text):
+            for row in self.store.rows(named_queries()["credential-facets"].text):
                 facets[row["credential"].value][_FACETS[row["facet"].value]].append(row["value"])
             return facets
         return self._cache.get("facets", build)

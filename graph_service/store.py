@@ -15,11 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Callable, Iterable, Mapping, TypeVar
+from typing import IO, Callable, Iterable, Iterator, Mapping, TypeVar
 
 import pyoxigraph as ox
 
 from .cache import GraphCache
+from .memory import release_free_memory
 from .namespaces import GRAPH_BASE, MM, XSD
 
 META_GRAPH = ox.NamedNode(GRAPH_BASE + "meta")
@@ -243,6 +244,7 @@ class Store:
             except OSError as err:
                 raise LoadError(str(path), f"cannot read the file: {err.strerror or err}") from err
             self._store.bulk_extend(_meta(target, str(path), {target}, digest.result()))
+        release_free_memory()
 
     @_writes
     def replace_graph(self, graph: str, quads: Iterable[ox.Quad | ox.Triple], source: str,
@@ -373,9 +375,17 @@ class Store:
         resource (bound parameters: an IRI a user named) keeps the dataset without bookkeeping,
         so a graph's IRI shows nothing of the service's own records about it.
         """
+        return list(self.rows(sparql, bindings))
+
+    def rows(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> Iterator[dict[str, Term]]:
+        """The rows `select` returns, one at a time as the engine yields them.
+
+        For catalogue-wide reads: the labels are 120 k rows at S = 1 000, and a list of them
+        all adds ~75 MB to the peak (and to what the allocator keeps after it) for nothing.
+        """
         solutions = self.query(sparql, bindings, internal=not bindings)
         names = [v.value for v in solutions.variables]
-        return [{n: row[n] for n in names if row[n] is not None} for row in solutions]
+        return ({n: row[n] for n in names if row[n] is not None} for row in solutions)
 
     @_writes
     def update(self, sparql: str) -> None:

@@ -109,6 +109,17 @@ def test_parameters_are_bound_as_terms_not_pasted(empty_store: Store, tmp_path: 
     assert [r["s"].value for r in rows] == ["http://example.org/a"]
 
 
+def test_rows_stream_what_select_lists(empty_store: Store, tmp_path: Path) -> None:
+    """Catalogue-wide reads take rows one at a time; they are select's rows, unbound variables left out."""
+    empty_store.load_file(write(tmp_path, "a.ttl", TTL))
+    query = "SELECT ?s ?p ?o ?never WHERE { ?s ?p ?o OPTIONAL { ?s <urn:x:none> ?never } }"
+    rows = empty_store.rows(query)
+    assert not isinstance(rows, list)
+    first = next(rows)
+    assert set(first) == {"s", "p", "o"}
+    assert [first, *rows] == empty_store.select(query) != []
+
+
 def test_disk_store_survives_reopening(tmp_path: Path) -> None:
     directory = tmp_path / "db"
     store = Store(directory)
