@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
@@ -188,6 +191,41 @@ def test_answers_serialised_by_the_route_are_exactly_their_response_model(client
     adapter = TypeAdapter(model)
     assert reply.json() and adapter.dump_python(adapter.validate_json(reply.content), mode="json",
                                                 by_alias=True) == reply.json()
+
+
+def test_plans_run_one_at_a_time_and_never_hold_up_a_lookup(data_dir: Path, monkeypatch) -> None:
+    """Gaps queue in the planning lane; a lookup in the reading lane answers while they run."""
+    path = data_dir / "mini-catalogue.ttl"
+    app = create_app(Settings(data=(path,)), open_graph([path]))
+    service, real_gap = app.state.service, app.state.service.gap
+    running, most = 0, 0
+
+    def slow_gap(*args, **kwargs):
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        time.sleep(0.4)  # a plan that takes a while
+        running -= 1
+        return real_gap(*args, **kwargs)
+
+    monkeypatch.setattr(service, "gap", slow_gap)
+
+    async def ask() -> list[tuple[httpx.Response, float]]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            async def timed(request) -> tuple[httpx.Response, float]:
+                start = time.monotonic()
+                reply = await request
+                return reply, time.monotonic() - start
+            body = {"holds": [MINI + "cred1"], "target": MINI + "senior"}
+            plans = [timed(client.post("/api/gap", json=body)) for _ in range(3)]
+            await asyncio.sleep(0)
+            return await asyncio.gather(*plans, timed(client.get("/api/resource", params={"iri": MINI + "cred2"})))
+
+    answers = asyncio.run(ask())
+    assert [reply.status_code for reply, _ in answers] == [200, 200, 200, 200]
+    assert answers[0][0].json()["missing"] == [MINI + "c2", MINI + "c3"]
+    assert most == 1 and max(seconds for _, seconds in answers[:3]) >= 1.2
+    assert answers[3][1] < 0.4
 
 
 def test_every_route_is_in_the_openapi_schema(client: TestClient) -> None:

@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 
 from ..namespaces import expand
 from ..schemas import ConceptSummary, CredentialSummary, ErrorBody, ResourceView
-from .deps import Iri, LanguageDep, ServiceDep, json_response
+from .deps import Iri, LanguageDep, ServiceDep, json_response, reading_lane
 
 router = APIRouter(prefix="/api", tags=["browse"])
 _CREDENTIALS = TypeAdapter(list[CredentialSummary])
@@ -18,6 +18,7 @@ IriFilter = Annotated[str | None, Query(description="an IRI or prefixed name, e.
 
 
 @router.get("/credentials", response_model=list[CredentialSummary], summary="List and filter credentials")
+@reading_lane
 def credentials(
     service: ServiceDep,
     lang: LanguageDep,
@@ -38,12 +39,14 @@ def credentials(
 
 
 @router.get("/roles", response_model=list[ConceptSummary], summary="List roles")
+@reading_lane
 def roles(service: ServiceDep, lang: LanguageDep) -> Response:
     """Every role with the competences it requires and its neighbours on the ladder."""
     return json_response(_CONCEPTS.dump_json(service.roles(lang), by_alias=True))
 
 
 @router.get("/competences", response_model=list[ConceptSummary], summary="List competences")
+@reading_lane
 def competences(service: ServiceDep, lang: LanguageDep) -> Response:
     """Every competence with the credentials that teach it and the roles that require it."""
     return json_response(_CONCEPTS.dump_json(service.competences(lang), by_alias=True))
@@ -53,6 +56,7 @@ def competences(service: ServiceDep, lang: LanguageDep) -> Response:
             responses={404: {"model": ErrorBody, "description": "the graph has nothing about this IRI"},
                        422: {"model": ErrorBody, "description": "not an absolute IRI or known prefixed name"}},
             summary="Everything about one IRI")
+@reading_lane
 def resource(service: ServiceDep, lang: LanguageDep,
              iri: Annotated[Iri, Query(min_length=1, description="the IRI (or prefixed name) to describe",
                                        examples=["credential:vk-01", "eqf:4"])]) -> Response:

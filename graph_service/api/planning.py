@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from ..namespaces import MMID, expand
 from ..schemas import CoverageAnswer, ErrorBody, GapAnswer, GapRequest, LadderAnswer, ReachableAnswer
-from .deps import LanguageDep, ServiceDep, accepts_gzip, json_response
+from .deps import LanguageDep, ServiceDep, accepts_gzip, json_response, planning_lane
 
 router = APIRouter(prefix="/api", tags=["planning"])
 _ERRORS = {422: {"model": ErrorBody, "description": "unknown IRI, an IRI of the wrong kind, or malformed input"},
@@ -16,6 +16,7 @@ _ERRORS = {422: {"model": ErrorBody, "description": "unknown IRI, an IRI of the 
 
 
 @router.post("/gap", response_model=GapAnswer, responses=_ERRORS, summary="What a person misses, and the cheapest plan")
+@planning_lane
 def gap(request: GapRequest, service: ServiceDep, lang: LanguageDep) -> Response:
     """Missing competences for the target role, what no credential can bridge, and the
     minimum-workload set of credentials that closes the rest, in study order."""
@@ -25,6 +26,7 @@ def gap(request: GapRequest, service: ServiceDep, lang: LanguageDep) -> Response
 @router.get("/ladder", response_model=LadderAnswer, response_model_by_alias=True,
             responses={**_ERRORS, 404: {"model": ErrorBody, "description": "no chain of roles leads there"}},
             summary="The career ladder between two roles, with a plan per step")
+@planning_lane
 def ladder(
     service: ServiceDep,
     lang: LanguageDep,
@@ -41,6 +43,7 @@ def ladder(
 
 @router.get("/ladder/reachable", response_model=ReachableAnswer, response_model_by_alias=True, responses=_ERRORS,
             summary="Every role reachable from a role")
+@planning_lane
 def reachable(
     service: ServiceDep,
     lang: LanguageDep,
