@@ -9,6 +9,7 @@ study order. It is a weighted set cover with precedence constraints, solved exac
 
 from __future__ import annotations
 
+import heapq
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -260,15 +261,32 @@ def _cover_problem(catalogue: Catalogue, needed: list[str], held_credentials: se
 
 
 def _study_order(catalogue: Catalogue, chosen: list[str], missing: set[str]) -> tuple[PlanStep, ...]:
-    """The plan in study order: prerequisites first, otherwise by IRI."""
-    graph = nx.DiGraph()
-    graph.add_nodes_from(chosen)
-    graph.add_edges_from((p, c) for c in chosen for p in catalogue.credentials[c].prerequisites if p in graph)
+    """The plan in study order: prerequisites first, otherwise by IRI.
+
+    A topological sort taking the IRI-smallest credential whose prerequisites in the plan are
+    all placed (Kahn's algorithm on a heap; networkx's lexicographical sort, without building
+    a graph per answer, which cost a sixth of a gap).
+    """
+    in_plan = set(chosen)
+    waiting = {iri: {p for p in catalogue.credentials[iri].prerequisites if p in in_plan} for iri in chosen}
+    unlocks: dict[str, list[str]] = {}
+    for iri, needs in waiting.items():
+        for prerequisite in needs:
+            unlocks.setdefault(prerequisite, []).append(iri)
+    ready = [iri for iri, needs in waiting.items() if not needs]
+    heapq.heapify(ready)
     steps = []
-    for iri in nx.lexicographical_topological_sort(graph):
+    while ready:
+        iri = heapq.heappop(ready)
         credential = catalogue.credentials[iri]
         steps.append(PlanStep(iri, credential.workload_hours, tuple(sorted(credential.teaches & missing)),
                               tuple(sorted(credential.prerequisites))))
+        for later in unlocks.get(iri, ()):
+            waiting[later].discard(iri)
+            if not waiting[later]:
+                heapq.heappush(ready, later)
+    if len(steps) != len(in_plan):
+        raise ValueError("the plan's prerequisites form a cycle")  # the solver never picks blocked credentials
     return tuple(steps)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import itertools
 
+import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph_service.model import Catalogue, Credential, Role
-from graph_service.planner import (NoLadderError, PlanningInputError, gap, ladder, prerequisite_cycles,
+from graph_service.planner import (NoLadderError, PlanningInputError, _study_order, gap, ladder, prerequisite_cycles,
                                    reachable_roles, unattainable_credentials)
 
 
@@ -252,3 +253,22 @@ def test_planner_matches_brute_force(instance) -> None:
             if can_be_taken(cat, subset, held_creds):
                 reachable |= {c for s in subset for c in cat.credentials[s].teaches}
     assert set(result.unbridgeable) == set(result.missing) - reachable
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=1, max_value=12).flatmap(
+    lambda n: st.tuples(st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=30),
+                        st.permutations(range(n)))))
+def test_study_order_is_the_iri_smallest_topological_order(shape) -> None:
+    """Prerequisites first, otherwise by IRI: exactly networkx's lexicographical topological sort."""
+    n, pairs, shuffled = shape
+    names = [f"urn:c:{i:02d}" for i in range(n)]
+    edges = {(names[min(a, b)], names[max(a, b)]) for a, b in pairs if a != b}  # earlier index first: acyclic
+    credentials = {iri: Credential(iri, 1.0, frozenset({iri + "#t"}),
+                                   frozenset(p for p, c in edges if c == iri)) for iri in names}
+    chosen = [names[i] for i in shuffled]
+    steps = _study_order(Catalogue(credentials=credentials), chosen, {iri + "#t" for iri in names})
+    graph = nx.DiGraph(edges)
+    graph.add_nodes_from(names)
+    assert [s.credential for s in steps] == list(nx.lexicographical_topological_sort(graph))
+    assert all(s.covers == (s.credential + "#t",) for s in steps)
