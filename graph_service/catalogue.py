@@ -1,7 +1,8 @@
 """Turn the graph into plain records (model.Catalogue) with the named queries.
 
 The planner works only on these records, so it runs the same over the embedded store or a
-remote SPARQL endpoint: anything with a ``select(text, bindings)`` method will do.
+remote SPARQL endpoint: anything with ``select(text, bindings)`` and ``rows(text, bindings)``
+(the same rows as an iterator) will do.
 """
 
 from __future__ import annotations

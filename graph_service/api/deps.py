@@ -1,7 +1,7 @@
-"""Shared request dependencies as Annotated aliases: settings, the service, the language.
+"""What routes share: dependencies (settings, the service, the language), answers as JSON, lanes.
 
-They only read app state and headers, so they are coroutines: FastAPI runs a plain `def`
-dependency on the thread pool, a hop that cost more than a whole gap answer.
+The dependencies only read app state and headers, so they are coroutines: FastAPI runs a
+plain `def` dependency on the thread pool, a hop that cost more than a whole gap answer.
 """
 
 from __future__ import annotations
