@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import ctypes
 
+import psutil
 import pytest
 
 from graph_service.memory import _malloc_trim, release_free_memory
 
 
 def _resident_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        return int(status.read().split("VmRSS:")[1].split()[0]) / 1024
+    return psutil.Process().memory_info().rss / 2**20
 
 
 @pytest.mark.skipif(_malloc_trim() is None, reason="the C library has no malloc_trim (not glibc)")
