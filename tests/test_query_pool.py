@@ -11,7 +11,7 @@ import pyoxigraph as ox
 
 from graph_service.loading import open_graph
 from graph_service.query_pool import QueryPool
-from graph_service.query_worker import Job
+from graph_service.query_worker import Job, _load_dump
 from graph_service.store import Store
 
 JSON = ("application/sparql-results+json",)
@@ -121,11 +121,30 @@ def test_workers_read_a_checkpoint_that_writes_and_compaction_cannot_disturb(tmp
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sparql-worker-")]
 
 
+def test_a_dump_loaded_in_slices_is_the_same_graph_with_each_blank_node_still_one_node(tmp_path) -> None:
+    """The worker loads the server's dump a few lines at a time; blank nodes span slices and stay shared."""
+    store = Store()
+    p, graph = ox.NamedNode("urn:x:p"), "http://example.org/g"
+    lists = [ox.BlankNode() for _ in range(5)]
+    store.add_triples(graph, [ox.Triple(ox.NamedNode(f"urn:x:{i}"), p, lists[i % 5]) for i in range(40)]
+                      + [ox.Triple(node, p, ox.Literal("_: in a literal")) for node in lists]
+                      + [ox.Triple(ox.NamedNode(f"urn:x:{i}"), p, ox.Literal(str(i))) for i in range(40)])
+    store.dump(tmp_path / "graph.nq")
+    loaded = ox.Store(str(tmp_path / "store"))
+    _load_dump(loaded, tmp_path / "graph.nq", lines=3)
+    assert len(loaded) == len(store._store)
+    shared = "SELECT ?o (COUNT(?s) AS ?n) WHERE { ?s <urn:x:p> ?o FILTER isBlank(?o) } GROUP BY ?o"
+    assert sorted(int(row["n"].value) for row in loaded.query(shared, use_default_graph_as_union=True)) == [8] * 5
+    described = "SELECT (COUNT(*) AS ?n) WHERE { ?s <urn:x:p> ?o . ?o <urn:x:p> ?label }"
+    assert next(iter(loaded.query(described, use_default_graph_as_union=True)))["n"].value == "40"
+
+
 def test_a_worker_imports_only_what_answering_needs() -> None:
-    """Workers start from their own module, not the server's __main__: no web framework, rdflib or planner."""
+    """Workers start from their own module, not the server's __main__: no web framework, rdflib or planner,
+    nor the HTTP client and e-mail modules that xml.sax.saxutils pulls in."""
     probe = ("import sys, graph_service.query_worker; "
              "print(sorted({'fastapi', 'starlette', 'rdflib', 'networkx', 'pydantic', 'graph_service.cli', "
-             "'graph_service.planner'} & set(sys.modules)))")
+             "'graph_service.planner', 'urllib.request', 'http.client', 'email'} & set(sys.modules)))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
