@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from . import planner
 from .cache import GraphCache
-from .catalogue import Selectable, labels, load_catalogue
+from .catalogue import Selectable, labels, load_catalogue, name
 from .memory import release_free_memory
 from .model import Catalogue
 from .namespaces import MM, RDF
@@ -179,12 +179,16 @@ class Service:
         return [CoverageCell(iri=iri, label=names.get(iri), credentials=sorted(set(creds)))
                 for iri, creds in sorted(found.items())]
 
-    def _credential_facets(self) -> dict[str, dict[str, list[ox.NamedNode | ox.Literal]]]:
-        """Every credential's browsable facets (cached)."""
-        def build() -> dict[str, dict[str, list[ox.NamedNode | ox.Literal]]]:
-            facets: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    def _credential_facets(self) -> dict[str, dict[str, list[str]]]:
+        """Every credential's browsable facets: the values' lexical forms, shared strings (cached).
+
+        Strings, not pyoxigraph terms: at 1 000 roles the 0.2 M values are mostly a few levels,
+        sectors and competences, and as shared strings weigh ~20 MB less than a term object each.
+        """
+        def build() -> dict[str, dict[str, list[str]]]:
+            facets: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
             for row in self.store.rows(named_queries()["credential-facets"].text):
-                facets[row["credential"].value][_FACETS[row["facet"].value]].append(row["value"])
+                facets[name(row["credential"])][_FACETS[row["facet"].value]].append(name(row["value"]))
             return facets
         return self._cache.get("facets", build)
 
@@ -256,14 +260,14 @@ def _statement(row: dict, names: dict[str, str]) -> Statement:
                      isIri=is_iri, label=names.get(other.value) if is_iri else None, lang=lang)
 
 
-def _summary(iri: str, facets: dict[str, list], label: str | None) -> CredentialSummary:
+def _summary(iri: str, facets: dict[str, list[str]], label: str | None) -> CredentialSummary:
     """A CredentialSummary from one credential's facet values."""
     def iris(name: str) -> list[str]:
-        return sorted(v.value for v in facets.get(name, []))
+        return sorted(facets.get(name, []))
 
     def number(name: str) -> float | None:
         values = facets.get(name)
-        return float(values[0].value) if values else None
+        return float(values[0]) if values else None
 
     def first(name: str) -> str | None:
         values = iris(name)
@@ -274,6 +278,6 @@ def _summary(iri: str, facets: dict[str, list], label: str | None) -> Credential
         eqfLevel=first("eqfLevel"), seqfLevel=first("seqfLevel"), sector=iris("sector"),
         lifeAreas=iris("lifeArea"), carePlanSections=iris("carePlanSection"), teaches=iris("teaches"),
         prerequisites=iris("prerequisite"), passThreshold=number("passThreshold"),
-        illustrative=any(v.value == "true" for v in facets.get("illustrative", [])),
+        illustrative=any(v == "true" for v in facets.get("illustrative", [])),
     )
 
