@@ -39,11 +39,16 @@ class GraphCache:
                     self._values[key] = value
             return value
 
-    def clear(self) -> None:
-        """Forget every entry: the graph changed."""
+    def clear(self, known: dict[str, object] | None = None) -> None:
+        """Forget every entry: the graph changed. `known`: entries the writer already knows for the new graph."""
         with self._lock:
-            self._values = {}
+            self._values = dict(known or {})
             self._version += 1
+
+    def peek(self, key: str) -> object | None:
+        """The entry `key` if this version of the graph has it, without building it."""
+        with self._lock:
+            return self._values.get(key)
 
     def __contains__(self, key: str) -> bool:
         with self._lock:

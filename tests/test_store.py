@@ -203,3 +203,26 @@ def test_quad_counts_follow_every_kind_of_write(empty_store: Store, tmp_path: Pa
         assert seen[-1] == truth(), seen
     assert [graph_sizes.get(graph) for _, graph_sizes in seen] == [2, 3, 4, 4, 3, 1, 1, None]
     assert len(empty_store) == 0
+
+
+@pytest.mark.parametrize("on_disk", [False, True], ids=["memory", "directory"])
+def test_bulk_loads_keep_the_quad_counts_so_health_need_not_count_again(tmp_path: Path, on_disk: bool) -> None:
+    """Loading into a store whose counts are known leaves them known, and equal to a full recount."""
+    from graph_service.loading import fill_graph
+
+    store = Store(tmp_path / "store" if on_disk else None)
+    fill_graph(store)  # the vocabularies and the pilots, each bulk-loaded into a new graph
+    nt = write(tmp_path, "extra.nt", "<http://example.org/a> <http://example.org/p> <http://example.org/b> .\n"
+               "<http://example.org/a> <http://example.org/p> <http://example.org/b> .\n")  # one triple, twice
+    extra = store.load_file(nt)
+    seeded = store._counts.peek("quads")
+    assert seeded is not None
+    sources = {s.graph: s.quads for s in store.sources()}
+    assert sources[extra] == 1 and len(sources) > 5
+    store._counts.clear()
+    assert (len(store), {s.graph: s.quads for s in store.sources()}) == (seeded[0], sources)
+    assert len(store) == len(store._store)
+    store._counts.clear()  # unknown counts are not guessed: the next load leaves them to be counted
+    store.load_file(write(tmp_path, "more.nt", "<http://example.org/c> <http://example.org/p> \"1\" .\n"))
+    assert store._counts.peek("quads") is None
+    assert {s.graph: s.quads for s in store.sources()}[extra] == 1
