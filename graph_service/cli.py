@@ -13,24 +13,27 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import pyoxigraph as ox
-from pydantic import BaseModel
 
-from . import backup
-from .importers import check_graph, console as import_console
-from .loading import open_graph, source_files
 from .exporters import FORMATS, ExportError, export
+from .loading import open_graph, source_files
 from .namespaces import PREFIXES, expand
-from .planner import PlanningInputError
 from .queries import QueryError, get_query, named_queries
-from .remote import EndpointError, RemoteStore
 from .resources import bundled_graph_iri
-from .service import Service
 from .settings import Settings
 from .store import LoadError, Store
-from .validation import validate_files
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from .remote import RemoteStore
+    from .service import Service
+
+# Modules that only some commands need (rdflib, pydantic, the planner, SPARQLWrapper: ~0.4 s) are
+# imported by those commands, so `serve` starts loading the graph at once and imports the web
+# stack beside the load.
 
 EXIT_OK, EXIT_NONCONFORMANT, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -198,6 +201,8 @@ def _remote(args: argparse.Namespace) -> RemoteStore:
 
     :raises EndpointError: if it cannot be reached.
     """
+    from .remote import RemoteStore
+
     store = RemoteStore(args.endpoint, args.update_endpoint, args.endpoint_user, _endpoint_password(args))
     store.check()
     return store
@@ -259,6 +264,8 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate files and print the report."""
+    from .validation import validate_files
+
     report = validate_files(args.files, mode=args.mode)
     if args.format == "json":
         print(json.dumps({"conforms": report.conforms,
@@ -303,6 +310,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         web = pool.submit(_web_stack)
         warnings: tuple[str, ...] = ()
         if args.data and not args.no_validate:
+            from .validation import validate_files
+
             report = validate_files(args.data, mode="core")
             warnings = tuple(f"{f.severity}: {f.focus_node} {f.path or ''}: {f.message}" for f in report.findings)
             if warnings:
@@ -323,6 +332,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _service(args: argparse.Namespace) -> Service:
     """A service over the graph the command asked for."""
+    from .service import Service
+
     return Service(_open(args), time_limit=getattr(args, "time_limit", Settings.plan_time_limit))
 
 
@@ -353,6 +364,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import catalogue spreadsheets into their named graph (exit 1 when the data has errors)."""
+    from .importers import check_graph, console as import_console
+
     try:
         graph = check_graph(args.graph) if args.graph is not None else None
     except ValueError as err:
@@ -362,6 +375,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_dump(args: argparse.Namespace) -> int:
     """Write a store directory's quads to --output or standard output."""
+    from . import backup
+
     data = backup.dump(args.store, args.output)
     if data is not None:
         sys.stdout.buffer.write(data)
@@ -370,6 +385,8 @@ def cmd_dump(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """Fill a store directory from a dump file."""
+    from . import backup
+
     quads = backup.restore(args.store, args.file, replace=args.replace)
     print(f"restored {args.file} into {args.store}: it now holds {quads} quads")
     return EXIT_OK
@@ -390,13 +407,22 @@ COMMANDS = {"serve": cmd_serve, "validate": cmd_validate, "query": cmd_query, "g
             "dump": cmd_dump, "restore": cmd_restore, "export": cmd_export}
 
 
+def _bad_input() -> tuple[type[Exception], ...]:
+    """The errors that mean bad input (exit 2); evaluated only once a command has raised, so it
+    imports nothing that command did not."""
+    from .backup import RestoreRefused
+    from .planner import PlanningInputError
+    from .remote import EndpointError
+
+    return LoadError, QueryError, UsageError, ExportError, PlanningInputError, EndpointError, RestoreRefused
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``graph-service`` console script."""
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (LoadError, QueryError, UsageError, PlanningInputError, EndpointError, ExportError,
-            backup.RestoreRefused) as err:
+    except _bad_input() as err:
         print(f"graph-service {args.command}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SyntaxError as err:

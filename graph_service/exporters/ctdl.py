@@ -20,7 +20,6 @@ from typing import Any, Mapping
 
 import pyoxigraph as ox
 
-from .. import planner
 from ..catalogue import load_catalogue
 from ..model import Catalogue
 from ..namespaces import MMID
@@ -76,6 +75,8 @@ class Ladder:
 
 def ladders(catalogue: Catalogue, time_limit: float = 5.0) -> list[Ladder]:
     """Every pathway: from each first rung to each role it can reach, with the planner's plan per step."""
+    from .. import planner  # with networkx, 0.2 s that the command line's start would otherwise pay
+
     targets = {nxt for role in catalogue.roles.values() for nxt in role.next_roles}
     found = []
     for root in sorted(set(catalogue.roles) - targets):
