@@ -41,6 +41,24 @@ def test_broken_file_names_file_line_column_and_changes_nothing(empty_store: Sto
     assert empty_store.dump() == before
 
 
+@pytest.mark.parametrize("on_disk", [False, True], ids=["memory", "directory"])
+@pytest.mark.parametrize("lines", [50, 20_000], ids=["small, one transaction", "large, bulk-loaded"])
+def test_a_new_file_loads_whole_or_not_at_all_however_it_is_loaded(tmp_path: Path, on_disk: bool,
+                                                                   lines: int) -> None:
+    """Small new files load in a transaction, files from 1 MiB up through the bulk loader: the same outcome."""
+    store = Store(tmp_path / "store" if on_disk else None)
+    triples = "".join(f"<http://example.org/s{i}> <http://example.org/p> \"value {i}\" .\n" for i in range(lines))
+    good = store.load_file(write(tmp_path, "good.nt", triples))
+    assert {s.graph: s.quads for s in store.sources()} == {good: lines}
+    before = store.dump()
+    bad = write(tmp_path, "bad.nt", triples + "<http://example.org/s> <http://example.org/p> oops .\n")
+    assert (bad.stat().st_size >= 1 << 20) == (lines > 50)
+    with pytest.raises(LoadError) as caught:
+        store.load_file(bad)
+    assert caught.value.line == lines + 1
+    assert store.dump() == before and len(store.sources()) == 1
+
+
 def rows(store: Store, sparql: str) -> list[dict]:
     """The rows of an ad-hoc query through Store.query, the dataset users see."""
     solutions = store.query(sparql)
@@ -206,7 +224,7 @@ def test_quad_counts_follow_every_kind_of_write(empty_store: Store, tmp_path: Pa
 
 
 @pytest.mark.parametrize("on_disk", [False, True], ids=["memory", "directory"])
-def test_bulk_loads_keep_the_quad_counts_so_health_need_not_count_again(tmp_path: Path, on_disk: bool) -> None:
+def test_loads_of_new_files_keep_the_quad_counts_so_health_need_not_count_again(tmp_path: Path, on_disk: bool) -> None:
     """Loading into a store whose counts are known leaves them known, and equal to a full recount."""
     from graph_service.loading import fill_graph
 
