@@ -19,6 +19,7 @@ import pyoxigraph as ox
 
 from .exporters import FORMATS, ExportError, export
 from .loading import open_graph, source_files
+from .memory import limit_malloc_arenas
 from .namespaces import PREFIXES, expand
 from .queries import QueryError, get_query, named_queries
 from .resources import bundled_graph_iri
@@ -306,6 +307,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     The web stack is imported on a second thread while the graph loads: pyoxigraph's bulk
     load releases the GIL, so the 0.4 s of imports no longer add to start-up.
     """
+    limit_malloc_arenas()  # before any thread starts
     with ThreadPoolExecutor(max_workers=1) as pool:
         web = pool.submit(_web_stack)
         warnings: tuple[str, ...] = ()

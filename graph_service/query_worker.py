@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .memory import release_free_memory
+from .memory import limit_malloc_arenas, release_free_memory
 from .sparql_protocol import (DEFAULT_GRAPH, DEFAULT_RESULT, GRAPH_TYPES, RESULT_TYPES, ProtocolError, Rendered,
                               names_dataset, negotiate, render_boolean, render_solutions, render_triples)
 from .store import GRAPH_SIZES, is_bookkeeping
@@ -209,6 +209,7 @@ def _answer(conn: Connection, scratch: Path) -> None:
 def main(argv: list[str]) -> None:
     """Entry point: ``python -m graph_service.query_worker FD SCRATCH`` (FD: the socket to the server)."""
     fd, scratch = argv
+    limit_malloc_arenas()
     serve(Connection(int(fd)), Path(scratch))
 
 
