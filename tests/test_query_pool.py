@@ -96,7 +96,7 @@ def test_a_server_set_to_warm_up_reads_the_graph_before_the_first_request() -> N
         while ("catalogue" not in app.state.service._cache or app.state.query_pool._idle.qsize() < 1) \
                 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert all(key in app.state.service._cache for key in ("catalogue", "labels sv", "labels en"))
+        assert all(key in app.state.service._cache for key in ("catalogue", "labels", "facets"))
         assert app.state.query_pool._idle.qsize() == 1
 
 

@@ -48,8 +48,8 @@ def test_an_entry_built_across_a_refresh_is_not_kept(pilot_store: Store, monkeyp
     service = Service(pilot_store)
     real = service_module.labels
 
-    def labels_then_write(store, lang, fallback):
-        found = real(store, lang, fallback)
+    def labels_then_write(store, langs, fallback):
+        found = real(store, langs, fallback)
         service.refresh()  # the graph changed while the labels were read
         return found
 
@@ -58,3 +58,25 @@ def test_an_entry_built_across_a_refresh_is_not_kept(pilot_store: Store, monkeyp
     monkeypatch.setattr(service_module, "labels", real)
     again = service.labels("sv")
     assert again == first and again is not first, "the stale entry was read again, not kept"
+
+
+def test_the_pages_languages_are_read_in_one_pass_and_others_on_their_own(pilot_store: Store,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """sv and en (and the fallback) come from one read of the labels; each gives what a read of its own would."""
+    real, reads = service_module.labels, []
+
+    def counted(store, langs, fallback):
+        reads.append(list(langs))
+        return real(store, langs, fallback)
+
+    monkeypatch.setattr(service_module, "labels", counted)
+    service = Service(pilot_store)
+    sv, en = service.labels("sv"), service.labels("en")
+    assert reads == [["en", "sv"]]
+    assert sv == real(pilot_store, ["sv"], "en")["sv"] and en == real(pilot_store, ["en"], "en")["en"]
+    credential = "https://w3id.org/mikromerit/id/credential/vk-01"
+    assert sv[credential] != en[credential]  # the pilots label it in both languages
+    assert service.labels("de") == real(pilot_store, ["de"], "en")["de"] == en  # no German: English, the fallback
+    assert reads == [["en", "sv"], ["de"]]
+    service.labels("de")
+    assert len(reads) == 2
