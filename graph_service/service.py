@@ -43,7 +43,7 @@ class Service:
         self.time_limit = time_limit
         self.fallback = fallback_language
         self._languages = sorted({fallback_language, "sv", "en"})  # the pages' languages and the fallback
-        # Records, labels and coverage per language, facets: each built on its own, so at 10 000 roles
+        # Records, labels, facets and coverage per language: each built on its own, so at 10 000 roles
         # a lookup that needs only the labels does not wait minutes behind the records.
         self._cache = GraphCache()
 
@@ -268,15 +268,15 @@ def _statement(row: dict, names: dict[str, str]) -> Statement:
 
 def _summary(iri: str, facets: dict[str, list[str]], label: str | None) -> CredentialSummary:
     """A CredentialSummary from one credential's facet values."""
-    def iris(name: str) -> list[str]:
-        return sorted(facets.get(name, []))
+    def iris(facet: str) -> list[str]:
+        return sorted(facets.get(facet, []))
 
-    def number(name: str) -> float | None:
-        values = facets.get(name)
+    def number(facet: str) -> float | None:
+        values = facets.get(facet)
         return float(values[0]) if values else None
 
-    def first(name: str) -> str | None:
-        values = iris(name)
+    def first(facet: str) -> str | None:
+        values = iris(facet)
         return values[0] if values else None
 
     return CredentialSummary(
