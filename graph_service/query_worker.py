@@ -168,7 +168,7 @@ def render(result: ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples | list[
     for solution in result:
         if len(rows) == job.row_cap:
             return render_solutions(variables, rows, fmt, truncated=True)
-        rows.append([solution[v] for v in variables])
+        rows.append(list(solution))  # by position: reading by variable name costs ~3x more
     return render_solutions(variables, rows, fmt, truncated=False)
 
 

@@ -403,10 +403,12 @@ class Store:
 
         For catalogue-wide reads: the labels are 120 k rows at S = 1 000, and a list of them
         all adds ~75 MB to the peak (and to what the allocator keeps after it) for nothing.
+        A solution is read by position: by variable name each value costs more than the query's
+        own work for it (the labels at S = 1 000: 1.0 s by name, 0.34 s by position).
         """
         solutions = self.query(sparql, bindings, internal=not bindings)
         names = [v.value for v in solutions.variables]
-        return ({n: row[n] for n in names if row[n] is not None} for row in solutions)
+        return ({n: term for n, term in zip(names, row) if term is not None} for row in solutions)
 
     @_writes
     def update(self, sparql: str) -> None:

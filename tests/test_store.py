@@ -135,7 +135,11 @@ def test_rows_stream_what_select_lists(empty_store: Store, tmp_path: Path) -> No
     assert not isinstance(rows, list)
     first = next(rows)
     assert set(first) == {"s", "p", "o"}
-    assert [first, *rows] == empty_store.select(query) != []
+    rest = list(rows)
+    assert [first, *rest] == empty_store.select(query) != []
+    values = {(r["s"].value, r["p"].value, r["o"].value) for r in [first, *rest] if r["s"].value.endswith("/a")}
+    assert values == {("http://example.org/a", "http://example.org/p", "http://example.org/b"),
+                      ("http://example.org/a", "http://example.org/p", "två")}
 
 
 def test_disk_store_survives_reopening(tmp_path: Path) -> None:
