@@ -93,3 +93,27 @@ def test_get_query_by_file_and_unknown_name(tmp_path: Path) -> None:
 def test_violation_checks_are_marked() -> None:
     checks = {n for n, q in named_queries().items() if q.is_check}
     assert {"outcome-dimension-missing-violation", "care-credential-unmapped-violation"} <= checks
+
+
+COVERAGE_TTL = """@prefix mm: <https://w3id.org/mikromerit/ns#> .
+@prefix ex: <http://example.org/cov/> .
+ex:d1 a mm:LifeArea . ex:d2 a mm:LifeArea . ex:d3 a mm:LifeArea .
+ex:goals a mm:CarePlanSection . ex:followUp a mm:CarePlanSection .
+ex:direct a mm:MicroCredential ; mm:lifeArea ex:d1 ; mm:carePlanSection ex:goals .
+ex:viaOutcome a mm:MicroCredential ; mm:learningOutcome ex:o1 .
+ex:o1 mm:lifeArea ex:d2 ; mm:carePlanSection ex:goals .
+ex:notACredential mm:lifeArea ex:d3 ; mm:carePlanSection ex:followUp .
+"""
+
+
+@pytest.mark.parametrize(("name", "var"), [("life-area-coverage", "lifeArea"), ("care-plan-section-coverage", "section")])
+def test_coverage_queries_find_credentials_directly_and_through_outcomes(tmp_path: Path, name: str, var: str) -> None:
+    """Each concept lists the credentials that name it or one of their outcomes; a concept no credential
+    covers is still listed (credential unbound), and something not typed mm:MicroCredential never counts."""
+    (tmp_path / "cov.ttl").write_text(COVERAGE_TTL, encoding="utf-8")
+    rows = open_graph([tmp_path / "cov.ttl"]).select(named_queries()[name].text)
+    found = {(r[var].value.rsplit("/", 1)[1], r["credential"].value.rsplit("/", 1)[1] if "credential" in r else None)
+             for r in rows if r[var].value.startswith("http://example.org/cov/")}  # not the bundled IBIC areas
+    expected = {"life-area-coverage": {("d1", "direct"), ("d2", "viaOutcome"), ("d3", None)},
+                "care-plan-section-coverage": {("goals", "direct"), ("goals", "viaOutcome"), ("followUp", None)}}
+    assert found == expected[name]
