@@ -80,3 +80,24 @@ def test_the_pages_languages_are_read_in_one_pass_and_others_on_their_own(pilot_
     assert reads == [["en", "sv"], ["de"]]
     service.labels("de")
     assert len(reads) == 2
+
+
+def test_labels_fall_back_from_the_language_to_the_fallback_to_any(tmp_path) -> None:
+    """Asked language first, then the fallback language, then a label in any language; none: no entry."""
+    from graph_service.catalogue import labels
+    from graph_service.loading import open_graph
+
+    (tmp_path / "labels.ttl").write_text("""@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix ex: <http://example.org/l/> .
+ex:both skos:prefLabel "båda"@sv, "both"@en .
+ex:english skos:prefLabel "only English"@en .
+ex:german skos:prefLabel "nur Deutsch"@de .
+ex:plain skos:prefLabel "no tag" .
+ex:none skos:altLabel "not a preferred label"@sv .
+""", encoding="utf-8")
+    found = labels(open_graph([tmp_path / "labels.ttl"]), ["sv", "en", "fr"], "en")
+    mine = {lang: {iri.rsplit("/", 1)[1]: text for iri, text in names.items() if iri.startswith("http://example.org/l/")}
+            for lang, names in found.items()}
+    assert mine["sv"] == {"both": "båda", "english": "only English", "german": "nur Deutsch", "plain": "no tag"}
+    assert mine["en"] == mine["fr"] == {"both": "both", "english": "only English", "german": "nur Deutsch",
+                                        "plain": "no tag"}
