@@ -18,7 +18,8 @@ class SystemResult:
 
     name: str
     store: str
-    load_seconds: float = math.nan
+    load_seconds: float = math.nan  # the median of `launches`
+    launches: list[float] = field(default_factory=list)  # launch → answering of each launch, in order
     in_process_load: float | None = None
     load_peak: int = 0
     peak: int = 0
