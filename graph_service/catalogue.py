@@ -96,7 +96,7 @@ def labels(store: Selectable, langs: Sequence[str], fallback: str = "en") -> dic
         iri, label = name(row["resource"]), name(row["label"])
         first.setdefault(iri, label)
         by_tag[row["lang"].value if "lang" in row else ""].setdefault(iri, label)
-    found = {}
+    found: dict[str, dict[str, str]] = {}
     for lang in langs:
         merged = dict(first)
         merged.update(by_tag.get(fallback, {}))
