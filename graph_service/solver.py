@@ -33,35 +33,45 @@ class CoverProblem:
     prerequisites: tuple[tuple[int, ...], ...]
 
 
+@dataclass(frozen=True)
+class _Part:
+    """Competences solved together, and every credential (closures included) their plans can use."""
+
+    competences: tuple[int, ...]
+    reach: int
+
+
 def solve(problem: CoverProblem, deadline: float) -> tuple[list[str], bool]:
     """The optimal plan's credentials (unordered) and whether optimality was proven by `deadline`.
 
     Competences whose teachers share no credential, not even a prerequisite, are solved
-    apart: workload, size and the IRI-smallest list all add up part by part.
+    apart: workload, size and the IRI-smallest list all add up part by part. Every part
+    works on the whole problem's candidate indices and closures (computed once).
     """
+    closure = _closures(problem.prerequisites)
     chosen, proven = [], True
-    for part in _parts(problem):
-        plan, optimal = _solve_part(part, deadline)
+    for part in _parts(problem, closure):
+        plan, optimal = _solve_part(problem, closure, part, deadline)
         chosen += plan
         proven = proven and optimal
     return chosen, proven
 
 
-def _solve_part(problem: CoverProblem, deadline: float) -> tuple[list[str], bool]:
+def _solve_part(problem: CoverProblem, closure: list[int], part: _Part,
+                deadline: float) -> tuple[list[str], bool]:
     """Branch and bound when it is small enough and workloads are not negative, else HiGHS."""
-    if min(problem.weights) >= 0:
+    if all(problem.weights[i] >= 0 for i in _bits(part.reach)):
         try:
-            return _BranchAndBound(problem, deadline).run()
+            return _BranchAndBound(problem, deadline, closure, part).run()
         except _TooBig:
             pass
     from .milp import Milp  # scipy takes 1.4 s to import: only the rare problem past the budget pays it
 
-    return Milp(problem).solve(deadline)
+    return Milp(_restrict(problem, part)).solve(deadline)
 
 
-def _parts(problem: CoverProblem) -> list[CoverProblem]:
-    """Split into independent problems: competences joined when their teachers' closures overlap."""
-    closure = _closures(problem.prerequisites)
+def _parts(problem: CoverProblem, closure: list[int]) -> list[_Part]:
+    """Split into independent parts: competences joined when their teachers' closures overlap."""
     groups: list[tuple[int, list[int]]] = []  # (credentials reachable, competences)
     for k, teachers in enumerate(problem.teachers):
         reach, members, apart = 0, [k], []
@@ -74,16 +84,16 @@ def _parts(problem: CoverProblem) -> list[CoverProblem]:
             else:
                 apart.append((group_reach, group_members))
         groups = [*apart, (reach, members)]
-    return [_restrict(problem, reach, sorted(members)) for reach, members in groups]
+    return [_Part(tuple(sorted(members)), reach) for reach, members in groups]
 
 
-def _restrict(problem: CoverProblem, reach: int, competences: list[int]) -> CoverProblem:
-    """The problem on the credentials in `reach` (kept in IRI order) and the given competences."""
-    kept = _bits(reach)
+def _restrict(problem: CoverProblem, part: _Part) -> CoverProblem:
+    """The problem on the part's credentials (kept in IRI order) and competences, for HiGHS."""
+    kept = _bits(part.reach)
     index = {old: new for new, old in enumerate(kept)}
     return CoverProblem(candidates=tuple(problem.candidates[i] for i in kept),
                         weights=tuple(problem.weights[i] for i in kept),
-                        teachers=tuple(tuple(index[t] for t in problem.teachers[k]) for k in competences),
+                        teachers=tuple(tuple(index[t] for t in problem.teachers[k]) for k in part.competences),
                         prerequisites=tuple(tuple(index[p] for p in problem.prerequisites[i]) for i in kept))
 
 
@@ -113,11 +123,14 @@ class _BranchAndBound:
     kept and settled at the end by size, then IRI order.
     """
 
-    def __init__(self, problem: CoverProblem, deadline: float):
+    def __init__(self, problem: CoverProblem, deadline: float, closure: list[int] | None = None,
+                 part: _Part | None = None):
         self.problem = problem
         self.deadline = deadline
-        self.closure = _closures(problem.prerequisites)
-        self.covering = [sum(1 << t for t in teachers) for teachers in problem.teachers]
+        self.closure = closure if closure is not None else _closures(problem.prerequisites)
+        self.part = part or _Part(tuple(range(len(problem.teachers))), (1 << len(problem.candidates)) - 1)
+        self.teachers = [problem.teachers[k] for k in self.part.competences]
+        self.covering = [sum(1 << t for t in teachers) for teachers in self.teachers]
         self.costs: dict[int, float] = {}
         self.found: dict[int, float] = {}
         self.best = float("inf")
@@ -129,7 +142,7 @@ class _BranchAndBound:
             self._visit(0, 0.0, 0)
         except _OutOfTime:
             if not self.found:
-                return list(self.problem.candidates), False
+                return [self.problem.candidates[i] for i in _bits(self.part.reach)], False
             return self._chosen(), False
         return self._chosen(), True
 
@@ -162,7 +175,7 @@ class _BranchAndBound:
         for k in uncovered:
             options = []
             reach = 0
-            for t in self.problem.teachers[k]:
+            for t in self.teachers[k]:
                 if not self.closure[t] & forbidden:
                     new = self.closure[t] & ~plan
                     options.append((self._cost(new), t, new))
