@@ -239,25 +239,57 @@ def _solve(catalogue: Catalogue, needed: list[str], held_credentials: set[str], 
     return solver.solve(problem, time.monotonic() + time_limit)
 
 
+@dataclass(frozen=True)
+class _Numbered:
+    """The credentials numbered in IRI order, with weights, teachers and known prerequisites as numbers.
+
+    Built once per catalogue: a gap's cover problem is then assembled from small ints, which
+    hash and sort faster than IRIs sharing a long prefix.
+    """
+
+    iris: tuple[str, ...]
+    number: dict[str, int]
+    weights: tuple[float, ...]
+    teachers: dict[str, tuple[int, ...]]
+    prerequisites: tuple[tuple[int, ...], ...]
+
+
+def _numbered(catalogue: Catalogue) -> _Numbered:
+    """The catalogue's numbered credentials (cached per catalogue)."""
+    return _per_catalogue(catalogue, "numbered", _number)
+
+
+def _number(catalogue: Catalogue) -> _Numbered:
+    """Number the credentials in IRI order."""
+    iris = tuple(sorted(catalogue.credentials))
+    number = {iri: n for n, iri in enumerate(iris)}
+    records = [catalogue.credentials[iri] for iri in iris]
+    return _Numbered(iris=iris, number=number, weights=tuple(c.workload_hours for c in records),
+                     teachers={c: tuple(number[t] for t in ts) for c, ts in catalogue.taught_by.items()},
+                     prerequisites=tuple(tuple(sorted(number[p] for p in c.prerequisites if p in number))
+                                         for c in records))
+
+
 def _cover_problem(catalogue: Catalogue, needed: list[str], held_credentials: set[str],
                    blocked: set[str]) -> solver.CoverProblem:
     """The solver's instance: attainable teachers of the needed competences and their unheld prerequisites."""
-    frontier = [t for c in needed for t in catalogue.taught_by.get(c, ())
-                if t not in held_credentials and t not in blocked]
-    found: set[str] = set()
+    numbered = _numbered(catalogue)
+    held = {numbered.number[iri] for iri in held_credentials}
+    excluded = held | {numbered.number[iri] for iri in blocked}
+    frontier = [t for c in needed for t in numbered.teachers.get(c, ()) if t not in excluded]
+    found: set[int] = set()
     while frontier:
-        iri = frontier.pop()
-        if iri not in found:
-            found.add(iri)
-            frontier.extend(p for p in catalogue.credentials[iri].prerequisites if p not in held_credentials)
+        n = frontier.pop()
+        if n not in found:
+            found.add(n)
+            frontier.extend(p for p in numbered.prerequisites[n] if p not in held)
     candidates = sorted(found)
-    index = {iri: i for i, iri in enumerate(candidates)}
-    records = [catalogue.credentials[iri] for iri in candidates]
+    index = {n: i for i, n in enumerate(candidates)}
     return solver.CoverProblem(
-        candidates=tuple(candidates),
-        weights=tuple(c.workload_hours for c in records),
-        teachers=tuple(tuple(index[t] for t in catalogue.taught_by[c] if t in index) for c in needed),
-        prerequisites=tuple(tuple(sorted(index[p] for p in c.prerequisites if p in index)) for c in records))
+        candidates=tuple(numbered.iris[n] for n in candidates),
+        weights=tuple(numbered.weights[n] for n in candidates),
+        teachers=tuple(tuple(index[t] for t in numbered.teachers[c] if t in index) for c in needed),
+        prerequisites=tuple(tuple(index[p] for p in numbered.prerequisites[n] if p in index) for n in candidates))
 
 
 def _study_order(catalogue: Catalogue, chosen: list[str], missing: set[str]) -> tuple[PlanStep, ...]:
