@@ -41,28 +41,42 @@ class _Part:
     reach: int
 
 
+@dataclass
+class _Shared:
+    """What every part of one problem reads: closures, credentials of negative workload, workloads of masks."""
+
+    closure: list[int]
+    negative: int
+    costs: dict[int, float]
+
+    @classmethod
+    def of(cls, problem: CoverProblem) -> _Shared:
+        """Closures and negative workloads computed once per problem; workloads memoised as searches meet them."""
+        return cls(_closures(problem.prerequisites),
+                   sum(1 << i for i, weight in enumerate(problem.weights) if weight < 0), {})
+
+
 def solve(problem: CoverProblem, deadline: float) -> tuple[list[str], bool]:
     """The optimal plan's credentials (unordered) and whether optimality was proven by `deadline`.
 
     Competences whose teachers share no credential, not even a prerequisite, are solved
     apart: workload, size and the IRI-smallest list all add up part by part. Every part
-    works on the whole problem's candidate indices and closures (computed once).
+    works on the whole problem's candidate indices, closures and memoised workloads.
     """
-    closure = _closures(problem.prerequisites)
+    shared = _Shared.of(problem)
     chosen, proven = [], True
-    for part in _parts(problem, closure):
-        plan, optimal = _solve_part(problem, closure, part, deadline)
+    for part in _parts(problem, shared.closure):
+        plan, optimal = _solve_part(problem, part, shared, deadline)
         chosen += plan
         proven = proven and optimal
     return chosen, proven
 
 
-def _solve_part(problem: CoverProblem, closure: list[int], part: _Part,
-                deadline: float) -> tuple[list[str], bool]:
+def _solve_part(problem: CoverProblem, part: _Part, shared: _Shared, deadline: float) -> tuple[list[str], bool]:
     """Branch and bound when it is small enough and workloads are not negative, else HiGHS."""
-    if all(problem.weights[i] >= 0 for i in _bits(part.reach)):
+    if not part.reach & shared.negative:
         try:
-            return _BranchAndBound(problem, deadline, closure, part).run()
+            return _BranchAndBound(problem, deadline, shared, part).run()
         except _TooBig:
             pass
     from .milp import Milp  # scipy takes 1.4 s to import: only the rare problem past the budget pays it
@@ -123,15 +137,15 @@ class _BranchAndBound:
     kept and settled at the end by size, then IRI order.
     """
 
-    def __init__(self, problem: CoverProblem, deadline: float, closure: list[int] | None = None,
+    def __init__(self, problem: CoverProblem, deadline: float, shared: _Shared | None = None,
                  part: _Part | None = None):
         self.problem = problem
         self.deadline = deadline
-        self.closure = closure if closure is not None else _closures(problem.prerequisites)
+        shared = shared or _Shared.of(problem)
+        self.closure, self.costs = shared.closure, shared.costs
         self.part = part or _Part(tuple(range(len(problem.teachers))), (1 << len(problem.candidates)) - 1)
         self.teachers = [problem.teachers[k] for k in self.part.competences]
         self.covering = [sum(1 << t for t in teachers) for teachers in self.teachers]
-        self.costs: dict[int, float] = {}
         self.found: dict[int, float] = {}
         self.best = float("inf")
         self.nodes = 0
@@ -235,7 +249,12 @@ def _bits(mask: int) -> list[int]:
 def _closures(prerequisites: tuple[tuple[int, ...], ...]) -> list[int]:
     """Per candidate, the mask of itself and everything it needs first, transitively."""
     closure: list[int | None] = [None] * len(prerequisites)
-    for start in range(len(prerequisites)):
+    for start, needs in enumerate(prerequisites):
+        if closure[start] is not None:
+            continue
+        if not needs:
+            closure[start] = 1 << start
+            continue
         stack = [start]
         while stack:
             i = stack[-1]
