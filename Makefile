@@ -62,8 +62,8 @@ BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	@command -v virtuoso-t >/dev/null 2>&1 || { $(SUDO) apt-get update && \
-	  $(SUDO) apt-get install -y --no-install-recommends virtuoso-opensource-7-bin; }
+	@{ command -v virtuoso-t && command -v wrk; } >/dev/null 2>&1 || { $(SUDO) apt-get update && \
+	  $(SUDO) apt-get install -y --no-install-recommends virtuoso-opensource-7-bin wrk; }
 	touch $(BENCH_STAMP)
 
 bench: install $(BENCH_STAMP)

@@ -255,10 +255,12 @@ def machine() -> str:
                 if line.startswith("model name")), platform.processor())
     libs = ", ".join(f"{n} {version(n)}" for n in ("pyoxigraph", "rdflib", "rdflib-endpoint", "fastapi", "uvicorn",
                                                     "httpx"))
-    virtuoso = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "virtuoso-opensource-7-bin"],
-                              capture_output=True, text=True).stdout or "not installed"
+    packages = {name: subprocess.run(["dpkg-query", "-W", "-f=${Version}", name], capture_output=True,
+                                     text=True).stdout or "not installed"
+                for name in ("virtuoso-opensource-7-bin", "wrk")}
     return (f"{cpu}, {os.cpu_count()} cores, {memory_total() / 2**30:.0f} GiB; Linux {platform.release()}; "
-            f"Python {platform.python_version()}; {libs}; Virtuoso Open Source {virtuoso}")
+            f"Python {platform.python_version()}; {libs}; Virtuoso Open Source {packages['virtuoso-opensource-7-bin']}; "
+            f"wrk {packages['wrk']}")
 
 
 def render(runner: Runner, began: float, load_before: tuple[float, ...]) -> list[str]:
@@ -276,17 +278,22 @@ def render(runner: Runner, began: float, load_before: tuple[float, ...]) -> list
              "file)\" bulk-loads the same files into a store directory, each into a named graph of its own as "
              "graph-service keeps its sources, and answers nothing: what that layout costs pyoxigraph itself (a "
              "named graph's quads go into six indexes, the default graph's into three). Each cell runs for "
-             f"{args.seconds:g} s or {args.most} requests, whichever ends first, after three checked answers that "
-             "warm the caches. Before the cells each system answers one gap (\"first gap, cold\") and is left until "
+             f"{args.seconds:g} s (in process: or {args.most} requests, whichever ends first), after three checked "
+             "answers that warm the caches. Before the cells each system answers one gap (\"first gap, cold\") and is left until "
              "its processes go idle (\"idle after\": graph-service warms its records and SPARQL workers in the "
              "background after it starts answering). Load time is launch → answering (its first HTTP answer; for "
              "raw pyoxigraph, the end of its bulk load), whole process included; pyoxigraph's and graph-service's "
              f"is the median of {args.launches} launches up to S = {args.repeat_scale} (the others', and memory, "
              "from one); peak memory is the largest "
              "resident set of the process and all its children (graph-service's SPARQL workers), sampled every "
-             "0.1 s from launch to stop. Clients are threads with one keep-alive connection each, on the same 2-core machine as "
-             "the server; under load they read each body as sent (httpx offers gzip; a gzipped body is not inflated, as "
-             "wrk and ab do), while the checked answers are decoded. rdflib-endpoint runs at S = " + ", ".join(map(str, args.rdflib_scales)) + ", Virtuoso at "
+             "0.1 s from launch to stop. Over HTTP the load comes from wrk (a C load generator, one thread, one "
+             "keep-alive connection per client) on the same 2-core machine as the servers, sending the requests httpx "
+             "builds (it offers gzip; wrk reads a gzipped body as sent, never inflated); the checked answers are asked "
+             "with httpx and decoded. A question that is several requests in turn (coverage over SPARQL: three texts) "
+             "is asked by Python threads with httpx; it takes seconds per answer. Raw pyoxigraph is asked by threads in "
+             "its own process. Why wrk: Python threads with httpx took ~0.7 ms of CPU per request from the shared "
+             "cores and got at most ~1 350 answers/s out of a do-nothing ASGI app on uvicorn, with 1 or 8 clients; wrk "
+             "got 7 500 and 20 000 out of it. rdflib-endpoint runs at S = " + ", ".join(map(str, args.rdflib_scales)) + ", Virtuoso at "
              "S = " + ", ".join(map(str, args.virtuoso_scales)) + ". \"answers\": the first three answers agree with "
              "raw pyoxigraph's (missing competences, ladder roles, statement and requirement counts).", ""]
     for roles, scale in runner.results.items():
