@@ -185,25 +185,34 @@ def serve(conn: Connection, scratch: Path) -> None:
 
 
 def _answer(conn: Connection, scratch: Path) -> None:
-    """Answer jobs until told to stop (None) or the server's end of the pipe closes."""
+    """Answer jobs until told to stop (None) or the server's end of the pipe closes.
+
+    A server that stops while this worker still loads, or while it answers, has closed its
+    end: the worker then ends quietly, without a traceback in the server's log.
+    """
     graph = _open(scratch)
     release_free_memory()  # what loading a dump freed
-    conn.send(("ready", None))
-    while True:
-        try:
+    try:
+        conn.send(("ready", None))
+        while True:
             job = conn.recv()
-        except EOFError:  # the server stopped, or was killed
-            return
-        if job is None:
-            return
-        try:
-            conn.send(("ok", execute(graph, job)))
-        except ProtocolError as err:
-            conn.send(("error", (err.status, str(err))))
-        except SyntaxError as err:
-            conn.send(("error", (400, f"the query does not parse: {err}")))
-        except (OSError, ValueError, RuntimeError) as err:
-            conn.send(("error", (400, f"the query failed: {err}")))
+            if job is None:
+                return
+            conn.send(_reply(graph, job))
+    except (EOFError, BrokenPipeError, ConnectionResetError):  # the server stopped, or was killed
+        return
+
+
+def _reply(graph: _Graph, job: Job) -> tuple[str, object]:
+    """The answer to one job, or the error to send back (status and message)."""
+    try:
+        return "ok", execute(graph, job)
+    except ProtocolError as err:
+        return "error", (err.status, str(err))
+    except SyntaxError as err:
+        return "error", (400, f"the query does not parse: {err}")
+    except (OSError, ValueError, RuntimeError) as err:
+        return "error", (400, f"the query failed: {err}")
 
 
 def main(argv: list[str]) -> None:

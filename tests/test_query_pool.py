@@ -8,9 +8,10 @@ import sys
 import time
 
 import pyoxigraph as ox
+import pytest
 
 from graph_service.loading import open_graph
-from graph_service.query_pool import QueryPool
+from graph_service.query_pool import QueryPool, _launch
 from graph_service.query_worker import Job, _load_dump
 from graph_service.store import Store
 
@@ -166,3 +167,15 @@ def test_workers_stop_when_the_pool_closes_and_when_the_server_dies(tmp_path) ->
         assert worker.process.wait(timeout=30) == 0
     finally:
         pool.close()
+
+
+def test_a_worker_whose_server_stops_while_it_loads_ends_quietly(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server stopped during the warm-up closes its end before the worker says it is ready: no traceback."""
+    open_graph().dump(tmp_path / "graph.nq")
+    popen = subprocess.Popen  # the worker writes to the server's stderr: catch it here instead
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: popen(*a, **k, stderr=subprocess.PIPE, text=True))
+    process, conn = _launch(tmp_path)
+    conn.close()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert "Traceback" not in err, err
