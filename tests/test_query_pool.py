@@ -12,7 +12,7 @@ import pytest
 
 from graph_service.loading import open_graph
 from graph_service.query_pool import QueryPool, _launch
-from graph_service.query_worker import Job, _load_dump
+from graph_service.query_worker import Job, _load_dump, _shares_triples
 from graph_service.store import Store
 
 JSON = ("application/sparql-results+json",)
@@ -179,3 +179,24 @@ def test_a_worker_whose_server_stops_while_it_loads_ends_quietly(tmp_path, monke
     _, err = process.communicate(timeout=60)
     assert process.returncode == 0
     assert "Traceback" not in err, err
+
+
+def test_a_triple_shared_by_the_two_largest_graphs_is_found_whichever_graph_is_left_unwalked() -> None:
+    """The walk stops when one graph is left; a triple it shares with another graph is met on the other side."""
+    def triples(graph: str, n: int) -> list[ox.Quad]:
+        return [ox.Quad(ox.NamedNode(f"urn:x:{graph}{i}"), ox.NamedNode("urn:x:p"), ox.Literal(str(i)),
+                        ox.NamedNode(f"urn:g:{graph}")) for i in range(n)]
+
+    shared = (ox.NamedNode("urn:x:shared"), ox.NamedNode("urn:x:p"), ox.NamedNode("urn:x:o"))
+    for big, small in ((2500, 1500), (1500, 2500)):
+        store = ox.Store()
+        store.extend([*triples("big", big), *triples("small", small), *triples("tiny", 3)])
+        named = [ox.NamedNode(f"urn:g:{g}") for g in ("big", "small", "tiny")]
+        assert not _shares_triples(store, named)
+        store.add(ox.Quad(*shared, ox.NamedNode("urn:g:big")))
+        assert not _shares_triples(store, named)
+        store.add(ox.Quad(*shared, ox.NamedNode("urn:g:small")))
+        assert _shares_triples(store, named)
+        store.remove(ox.Quad(*shared, ox.NamedNode("urn:g:small")))
+        store.add(ox.Quad(*shared, ox.DefaultGraph()))
+        assert _shares_triples(store, named)
