@@ -118,16 +118,14 @@ def _shares_triples(store: ox.Store, named: list[ox.NamedNode | ox.BlankNode]) -
     walks = {graph: store.quads_for_pattern(None, None, None, graph) for graph in [ox.DefaultGraph(), *named]}
     while len(walks) > 1:
         for graph, quads in list(walks.items()):
-            walked = 0
-            for quad in itertools.islice(quads, _WALK_SLICE):
-                walked += 1
-                if any(other.graph_name != graph
-                       for other in store.quads_for_pattern(quad.subject, quad.predicate, quad.object, None)):
-                    return True
-            if walked < _WALK_SLICE:
+            if len(walks) == 1:
+                break
+            walked = list(itertools.islice(quads, _WALK_SLICE))
+            if any(other.graph_name != graph for quad in walked
+                   for other in store.quads_for_pattern(quad.subject, quad.predicate, quad.object, None)):
+                return True
+            if len(walked) < _WALK_SLICE:
                 del walks[graph]
-                if len(walks) == 1:
-                    break
     return False
 
 
