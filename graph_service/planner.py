@@ -272,7 +272,11 @@ def _number(catalogue: Catalogue) -> _Numbered:
 
 def _cover_problem(catalogue: Catalogue, needed: list[str], held_credentials: set[str],
                    blocked: set[str]) -> solver.CoverProblem:
-    """The solver's instance: attainable teachers of the needed competences and their unheld prerequisites."""
+    """The solver's instance: attainable teachers of the needed competences and their unheld prerequisites.
+
+    Whole tuples are extended and mapped in C where nothing held is in the way (the common
+    case), not filtered item by item by generators, which took a sixth of a gap's CPU at S = 1000.
+    """
     numbered = _numbered(catalogue)
     held = {numbered.number[iri] for iri in held_credentials}
     excluded = held | {numbered.number[iri] for iri in blocked}
@@ -282,14 +286,19 @@ def _cover_problem(catalogue: Catalogue, needed: list[str], held_credentials: se
         n = frontier.pop()
         if n not in found:
             found.add(n)
-            frontier.extend(p for p in numbered.prerequisites[n] if p not in held)
+            prerequisites = numbered.prerequisites[n]
+            frontier.extend([p for p in prerequisites if p not in held] if held else prerequisites)
     candidates = sorted(found)
     index = {n: i for i, n in enumerate(candidates)}
+    if held:
+        prerequisites = [tuple([index[p] for p in numbered.prerequisites[n] if p not in held]) for n in candidates]
+    else:  # every prerequisite of a candidate is a candidate
+        prerequisites = [tuple(map(index.__getitem__, numbered.prerequisites[n])) for n in candidates]
     return solver.CoverProblem(
-        candidates=tuple(numbered.iris[n] for n in candidates),
-        weights=tuple(numbered.weights[n] for n in candidates),
-        teachers=tuple(tuple(index[t] for t in numbered.teachers[c] if t in index) for c in needed),
-        prerequisites=tuple(tuple(index[p] for p in numbered.prerequisites[n] if p in index) for n in candidates))
+        candidates=tuple([numbered.iris[n] for n in candidates]),
+        weights=tuple([numbered.weights[n] for n in candidates]),
+        teachers=tuple([tuple([index[t] for t in numbered.teachers[c] if t in index]) for c in needed]),
+        prerequisites=tuple(prerequisites))
 
 
 def _study_order(catalogue: Catalogue, chosen: list[str], missing: set[str]) -> tuple[PlanStep, ...]:
