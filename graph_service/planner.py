@@ -309,7 +309,7 @@ def _study_order(catalogue: Catalogue, chosen: list[str], missing: set[str]) -> 
     a graph per answer, which cost a sixth of a gap).
     """
     in_plan = set(chosen)
-    waiting = {iri: {p for p in catalogue.credentials[iri].prerequisites if p in in_plan} for iri in chosen}
+    waiting = {iri: in_plan.intersection(catalogue.credentials[iri].prerequisites) for iri in chosen}
     unlocks: dict[str, list[str]] = {}
     for iri, needs in waiting.items():
         for prerequisite in needs:
