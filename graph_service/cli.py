@@ -7,6 +7,7 @@ Exit status: 0 success (or conforms), 1 does not conform / a data check found ro
 from __future__ import annotations
 
 import argparse
+import logging
 import json
 import os
 import sys
@@ -301,6 +302,15 @@ def _web_stack() -> tuple[ModuleType, Callable[[Settings, Store | RemoteStore], 
     return uvicorn, create_app
 
 
+def _log_warnings() -> None:
+    """Send the service's own warnings (slow or stopped SPARQL queries) to stderr, styled as uvicorn's lines."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:  %(message)s"))
+    logger = logging.getLogger("graph_service")
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Load the graph and serve the HTTP API with uvicorn.
 
@@ -332,6 +342,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         limit_malloc_arenas()  # before the server's threads start
         uvicorn, create_app = web.result()
     app = create_app(settings, store)
+    _log_warnings()
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return EXIT_OK
 

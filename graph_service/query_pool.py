@@ -8,6 +8,7 @@ Writes happen in the main process; `invalidate()` makes workers reload in the ba
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import shutil
@@ -27,6 +28,7 @@ from .sparql_protocol import ProtocolError, Rendered
 from .store import Store
 
 _LOAD_TIMEOUT = 600  # seconds a worker may take to load the graph (S = 10 000 takes tens)
+_log = logging.getLogger(__name__)
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
@@ -69,6 +71,12 @@ def _launch(scratch: Path) -> tuple[subprocess.Popen, Connection]:
     return process, Connection(ours.detach())
 
 
+def _one_line(query: str, most: int = 300) -> str:
+    """A query's text for a log line: whitespace runs as one space, cut at `most` characters."""
+    text = " ".join(query.split())
+    return text if len(text) <= most else text[:most] + "…"
+
+
 def _stop_all(workers: set[_Worker]) -> None:
     """Kill every worker still running (at close, or when the pool is collected or Python exits)."""
     for worker in list(workers):
@@ -83,8 +91,10 @@ class QueryPool:
     loading never counts against a query's time limit: at scale it takes seconds.
     """
 
-    def __init__(self, store: Store, size: int = 2, timeout: float = 5.0, row_cap: int = 10_000):
+    def __init__(self, store: Store, size: int = 2, timeout: float = 5.0, row_cap: int = 10_000,
+                 slow: float = 1.0):
         self.store, self.size, self.timeout, self.row_cap = store, max(1, size), timeout, row_cap
+        self.slow = slow  # seconds from which a query is logged, with where its time went
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._live = 0
@@ -201,16 +211,23 @@ class QueryPool:
     def run(self, job: Job) -> Rendered:
         """Answer one query within the time limit (waiting for a busy worker counts, loading does not).
 
+        A query that takes `slow` seconds or more, or is stopped, is logged (warning) with the
+        time it waited for a worker and the time it spent in one.
+
         :raises QueryTimeout: if it took longer (the worker is killed and replaced).
         :raises ProtocolError: for a query that does not parse (400) or no acceptable format (406).
         """
-        worker = self._checkout(time.monotonic() + self.timeout)
-        deadline = time.monotonic() + self.timeout
+        began = time.monotonic()
+        worker = self._checkout(began + self.timeout)
+        checked_out = time.monotonic()
+        deadline = checked_out + self.timeout
         try:
             worker.conn.send(job)
             if not worker.conn.poll(max(deadline - time.monotonic(), 0.01)):
                 self._retire(worker)
                 self.warm()
+                _log.warning("SPARQL query stopped at the %g s limit (worker %d killed): %s", self.timeout,
+                             worker.process.pid, _one_line(job.query))
                 raise QueryTimeout(f"the query ran longer than the {self.timeout:g} s limit and was stopped")
             status, payload = worker.conn.recv()
         except (EOFError, OSError) as err:
@@ -219,6 +236,11 @@ class QueryPool:
             raise ProtocolError(500, "the query engine stopped on this query (its worker process died and was "
                                      f"replaced{': ' + str(err) if str(err) else ''}); simplify the query") from err
         self._idle.put(worker)
+        took = time.monotonic() - began
+        if took >= self.slow:
+            _log.warning("slow SPARQL query: %.2f s, of which %.2f s waiting for a worker (busy or loading) and "
+                         "%.2f s in worker %d: %s", took, checked_out - began, took - (checked_out - began),
+                         worker.process.pid, _one_line(job.query))
         if status == "error":
             raise ProtocolError(*payload)
         return payload

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ import pyoxigraph as ox
 import pytest
 
 from graph_service.loading import open_graph
-from graph_service.query_pool import QueryPool, _launch
+from graph_service.query_pool import QueryPool, QueryTimeout, _launch
 from graph_service.query_worker import Job, _load_dump, _shares_triples
 from graph_service.store import Store
 
@@ -200,3 +201,26 @@ def test_a_triple_shared_by_the_two_largest_graphs_is_found_whichever_graph_is_l
         store.remove(ox.Quad(*shared, ox.NamedNode("urn:g:small")))
         store.add(ox.Quad(*shared, ox.DefaultGraph()))
         assert _shares_triples(store, named)
+
+
+def test_slow_and_stopped_queries_are_logged_with_where_their_time_went(caplog: pytest.LogCaptureFixture) -> None:
+    """A query past the `slow` mark is one warning line: its time, the wait for a worker, the worker, the text."""
+    pool = QueryPool(open_graph(), size=1, timeout=0.5, slow=0.0)
+    try:
+        with caplog.at_level("WARNING", logger="graph_service.query_pool"):
+            assert count(pool, "SELECT (COUNT(*) AS ?n)\n   WHERE { ?s ?p ?o }") > 100
+            with pytest.raises(QueryTimeout):
+                pool.run(Job("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", JSON))
+        slow, stopped = [record.getMessage() for record in caplog.records]
+        assert re.fullmatch(r"slow SPARQL query: [\d.]+ s, of which [\d.]+ s waiting for a worker \(busy or "
+                            r"loading\) and [\d.]+ s in worker \d+: SELECT \(COUNT\(\*\) AS \?n\) WHERE "
+                            r"\{ \?s \?p \?o \}", slow), slow
+        assert re.fullmatch(r"SPARQL query stopped at the 0.5 s limit \(worker \d+ killed\): SELECT .* \?g \?h \?i }",
+                            stopped), stopped
+        caplog.clear()
+        pool.slow = 60.0
+        with caplog.at_level("WARNING", logger="graph_service.query_pool"):
+            assert count(pool) > 100
+        assert caplog.records == []
+    finally:
+        pool.close()

@@ -6,6 +6,7 @@ app in-process (TestClient) with a fresh store each, so no test depends on anoth
 
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
@@ -309,6 +310,7 @@ def test_serve_command_with_a_token_file(tmp_path) -> None:
     """The real command: writes allowed with the token from --token-file, queries answered by workers."""
     import subprocess
     import sys
+    import urllib.error
     import urllib.request
     from pathlib import Path
 
@@ -320,8 +322,9 @@ def test_serve_command_with_a_token_file(tmp_path) -> None:
     token = tmp_path / "token"
     token.write_text(TOKEN + "\n")
     port = servers.free_port()
+    log = tmp_path / "serve.log"
     server = subprocess.Popen([exe, "serve", "--port", str(port), "--token-file", str(token), "--query-timeout", "3"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     try:
         url = f"http://127.0.0.1:{port}/sparql"
         for _ in range(300):
@@ -337,9 +340,18 @@ def test_serve_command_with_a_token_file(tmp_path) -> None:
         assert update.query().response.status == 204
         ask = wrapper(url, "ASK { <http://example.org/s> <http://example.org/p> 1 }", JSON).query().convert()
         assert ask["boolean"] is True
+        runaway = urllib.request.Request(url, data=b"SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+                                         headers={"Content-Type": "application/sparql-query"})
+        with pytest.raises(urllib.error.HTTPError) as stopped:
+            urllib.request.urlopen(runaway)
+        assert stopped.value.code == 503
     finally:
         server.terminate()
         server.wait(timeout=15)
+    # the server's own warning, in uvicorn's style, says which query was stopped
+    assert re.search(r"^WARNING:  SPARQL query stopped at the 3 s limit \(worker \d+ killed\): "
+                     r"BASE <[^>]+> SELECT \(COUNT\(\*\) AS \?n\) WHERE \{ \?a \?b \?c \. \?d",
+                     log.read_text(encoding="utf-8"), re.MULTILINE)
 
 
 def test_protocol_details_a_stock_client_relies_on() -> None:
