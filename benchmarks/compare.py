@@ -31,7 +31,7 @@ from load import Stats
 from questions import KINDS, Question, pick, write_catalogue
 from results import replace_block
 from report import (FLOOR, GS, GS_SPARQL, RDFLIB, VIRTUOSO, ScaleResult, SystemResult, goals, load_table,
-                    peer_ratios, question_table, scaling_table)
+                    peer_ratios, question_table, scaling_table, warnings_list)
 from graph_service.resources import vocabulary_files
 
 HERE = Path(__file__).resolve().parent
@@ -183,7 +183,10 @@ class Runner:
                 self.measure(extra, system, {k: questions[k] for k in ("lookup", "ladder", "gap")}, False)
         finally:
             result.peak = system.stop()
+            result.warnings = system.warnings()
         print(f"  {name}: peak {result.peak / 2**20:.0f} MB", flush=True)
+        for line in result.warnings:
+            print(f"  {name} warned: {line}", flush=True)
 
     def _start(self, name: str, system: peers.System, data: Path, workdir: Path,
                questions: dict[str, list[Question]]) -> tuple[list[float], list[float]]:
@@ -302,6 +305,8 @@ def render(runner: Runner, began: float, load_before: tuple[float, ...]) -> list
         for kind in KINDS:
             lines += [f"#### {kind}", "", *question_table(scale, kind), ""]
         lines += ["#### graph-service's throughput ÷ each other system's", "", *peer_ratios(scale), ""]
+        lines += ["#### graph-service's warnings in its log (slow SPARQL queries: a second or more)", "",
+                  *warnings_list(scale), ""]
     scales = sorted(runner.results)
     if len(scales) > 1:
         low, high = runner.results[scales[-2]], runner.results[scales[-1]]

@@ -114,6 +114,10 @@ class System:
         self.stop()
         raise RuntimeError(f"{self.name} did not come up; its log ends:\n{tail}")
 
+    def warnings(self) -> list[str]:
+        """Lines its log marks as warnings (graph-service: slow or stopped SPARQL queries); none by default."""
+        return []
+
     def start(self, files: list[Path], data: Path, workdir: Path, questions: dict[str, list[Question]]) -> float:
         """Load the vocabulary `files` and the catalogue `data`; return seconds from launch to ready.
 
@@ -234,6 +238,13 @@ class GraphService(HttpSystem):
             args += ["--store", str(workdir / "graph-service-store")]
         began = self._launch(args, workdir)
         return self._until_answering(began, "GET", "/health")
+
+    def warnings(self) -> list[str]:
+        """The WARNING lines of its log: slow or stopped SPARQL queries, with where their time went."""
+        if self.log is None or not self.log.exists():
+            return []
+        return [line.removeprefix("WARNING:").strip() for line in self.log.read_text(errors="replace").splitlines()
+                if line.startswith("WARNING:")]
 
 
 class RdflibEndpoint(HttpSystem):

@@ -29,6 +29,7 @@ class SystemResult:
     shares: str = ""  # the name of the system whose process this one asks another way (its load is there)
     checks: dict[str, str] = field(default_factory=dict)
     cells: dict[tuple[str, int], Stats | str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # lines the server logged as WARNING (graph-service)
 
 
 @dataclass
@@ -125,6 +126,17 @@ def peer_ratios(scale: ScaleResult) -> list[str]:
             row = [_ratio(mine.throughput if mine else None,
                           (s.throughput if (s := scale.stats(o, kind, clients)) else None)) for o in others]
             lines.append(f"| {kind} | {clients} | {' | '.join(row)} |")
+    return lines
+
+
+def warnings_list(scale: ScaleResult, most: int = 10) -> list[str]:
+    """What each graph-service logged as WARNING while it was measured (slow or stopped SPARQL queries)."""
+    lines = []
+    for result in scale.systems.values():
+        if result.name.startswith(GS) and not result.shares and not result.skipped:
+            shown = [f"  - `{line}`" for line in result.warnings[:most]]
+            more = [f"  - … and {len(result.warnings) - most} more"] if len(result.warnings) > most else []
+            lines += [f"- {result.name}: " + (f"{len(result.warnings)}" if result.warnings else "none"), *shown, *more]
     return lines
 
 
