@@ -7,8 +7,8 @@ Exit status: 0 success (or conforms), 1 does not conform / a data check found ro
 from __future__ import annotations
 
 import argparse
-import logging
 import json
+import logging
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor

@@ -286,8 +286,8 @@ def _cover_problem(catalogue: Catalogue, needed: list[str], held_credentials: se
         n = frontier.pop()
         if n not in found:
             found.add(n)
-            prerequisites = numbered.prerequisites[n]
-            frontier.extend([p for p in prerequisites if p not in held] if held else prerequisites)
+            needs = numbered.prerequisites[n]
+            frontier.extend([p for p in needs if p not in held] if held else needs)
     candidates = sorted(found)
     index = {n: i for i, n in enumerate(candidates)}
     if held:
