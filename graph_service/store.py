@@ -47,7 +47,7 @@ _TRIPLE_FORMATS = (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.RDF
 _SMALL_FILE = 1 << 20  # bytes: a new source smaller than this is loaded in one transaction, not bulk-loaded
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 # How many quads each named graph holds, counted in one pass by the engine (rows ?g ?n).
-GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+_GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
 class LoadError(Exception):
@@ -352,7 +352,7 @@ class Store:
         """
         def count() -> _Counts:
             # one pass over the named graphs; the default graph is counted on its own index
-            sizes = {row["g"]: int(row["n"].value) for row in self._store.query(GRAPH_SIZES)}
+            sizes = {row["g"]: int(row["n"].value) for row in self._store.query(_GRAPH_SIZES)}
             default = sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
             return default + sum(sizes.values()), sizes
         return self._counts.get("quads", count)
