@@ -68,6 +68,14 @@ def test_independent_ties_are_solved_part_by_part(monkeypatch: pytest.MonkeyPatc
     assert optimal and sorted(chosen) == [f"c{2 * k:02}" for k in range(30)]
 
 
+def test_a_lone_competence_takes_the_cheapest_closure_without_a_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    # c02 (1 h) needs c00 (4 h): 5 h; c03 (2 h) needs c04 (2 h): 4 h, tying c01 (4 h) with one credential more
+    instance = problem([4, 4, 1, 2, 2], [[1, 2, 3]], {2: [0], 3: [4]})
+    assert highs(instance)[0] == ["c01"]
+    monkeypatch.setattr(solver, "_BranchAndBound", None)  # no search for a part of one competence
+    assert solve(instance, time.monotonic() + 5) == (["c01"], True)
+
+
 def test_past_the_node_budget_highs_takes_over(monkeypatch: pytest.MonkeyPatch) -> None:
     instance = problem([3, 3, 4, 1, 2], [[0, 2], [1, 2, 3], [3, 4]], {3: [0]})
     expected = solve(instance, time.monotonic() + 5)
