@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import pyoxigraph as ox
 
+from .affinity import keep_threads_on_one_cpu
 from .exporters import FORMATS, ExportError, export
 from .loading import open_graph, source_files
 from .memory import limit_malloc_arenas
@@ -82,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="stop a public SPARQL query after this long")
     serve.add_argument("--row-cap", type=int, default=Settings.row_cap, metavar="N",
                        help="return at most N rows per SPARQL query (reported in the X-Results-Truncated header)")
+    serve.add_argument("--all-cpus", action="store_true",
+                       help="let the server's threads run on every CPU (by default they share the one serve "
+                       "loads on: they take turns under Python's GIL; SPARQL workers use every CPU either way)")
 
     validate = sub.add_parser("validate", help="SHACL-validate catalogue files (exit 1 when not conformant)")
     validate.add_argument("files", nargs="+", metavar="FILE")
@@ -319,7 +323,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     threads share two malloc arenas, but only from after the load: the bulk loader's threads
     fighting over two arenas made a 5 M-triple load into a store directory ~15 % slower
     (bulk load alone 35.7 against 31.1 s, `serve` until it answers 41.9 against 37.4 s, means
-    of 5-7 runs) for no smaller peak.
+    of 5-7 runs) for no smaller peak. From then on its threads also stay on one CPU, unless
+    --all-cpus (see affinity.py).
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
         web = pool.submit(_web_stack)
@@ -341,6 +346,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         store = _open(args)
         limit_malloc_arenas()  # before the server's threads start
         uvicorn, create_app = web.result()
+    if not args.all_cpus:
+        keep_threads_on_one_cpu()  # after the load, whose threads use every CPU; before the server's start
     app = create_app(settings, store)
     _log_warnings()
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from . import affinity
 from .query_worker import Job
 from .sparql_protocol import ProtocolError, Rendered
 from .store import Store
@@ -68,6 +69,7 @@ def _launch(scratch: Path) -> tuple[subprocess.Popen, Connection]:
         process = subprocess.Popen([sys.executable, "-m", "graph_service.query_worker", str(theirs.fileno()),
                                     str(scratch)], pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
                                    env={**os.environ, "PYTHONPATH": path})
+    affinity.spread(process.pid)
     return process, Connection(ours.detach())
 
 
