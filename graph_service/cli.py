@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -306,15 +305,6 @@ def _web_stack() -> tuple[ModuleType, Callable[[Settings, Store | RemoteStore], 
     return uvicorn, create_app
 
 
-def _log_warnings() -> None:
-    """Send the service's own warnings (slow or stopped SPARQL queries) to stderr, styled as uvicorn's lines."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s:  %(message)s"))
-    logger = logging.getLogger("graph_service")
-    logger.addHandler(handler)
-    logger.setLevel(logging.WARNING)
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     """Load the graph and serve the HTTP API with uvicorn.
 
@@ -349,8 +339,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.all_cpus:
         keep_threads_on_one_cpu()  # after the load, whose threads use every CPU; before the server's start
     app = create_app(settings, store)
-    _log_warnings()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    from . import logs  # cheap: uvicorn is imported by now
+
+    logs.configure()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=logs.uvicorn_config())
     return EXIT_OK
 
 
