@@ -233,7 +233,7 @@ class GraphService(HttpSystem):
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
         exe = str(Path(PYTHON).with_name("graph-service"))
-        args = [exe, "serve", "--data", str(data), "--no-validate", "--port", str(port)]
+        args = [exe, "serve", "--data", str(data), "--no-validate", "--one-cpu", "--port", str(port)]
         if self.directory:
             args += ["--store", str(workdir / "graph-service-store")]
         began = self._launch(args, workdir)

@@ -1,4 +1,4 @@
-"""CPU affinity: the server's Python threads on one CPU, its SPARQL worker processes on all of them."""
+"""CPU affinity for `serve --one-cpu`: the server's Python threads on one CPU, its SPARQL workers on all of them."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ def keep_threads_on_one_cpu() -> int | None:
     ~1 400 (alternating runs on two servers). Threads started before the call (pyoxigraph's
     bulk loader, RocksDB's) keep every CPU, and so do the SPARQL workers (see `spread`).
     Linux only; returns the CPU, or None where nothing was changed (one CPU, no affinity).
+    `serve --one-cpu` asks for it; it is not the default because two servers started on one
+    machine may well load on the same CPU, and then both would stay there.
     """
     global _allowed
     if not hasattr(os, "sched_setaffinity"):

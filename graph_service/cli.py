@@ -82,9 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="stop a public SPARQL query after this long")
     serve.add_argument("--row-cap", type=int, default=Settings.row_cap, metavar="N",
                        help="return at most N rows per SPARQL query (reported in the X-Results-Truncated header)")
-    serve.add_argument("--all-cpus", action="store_true",
-                       help="let the server's threads run on every CPU (by default they share the one serve "
-                       "loads on: they take turns under Python's GIL; SPARQL workers use every CPU either way)")
+    serve.add_argument("--one-cpu", action="store_true",
+                       help="keep the server's threads on the CPU it loads on (they take turns under Python's "
+                       "GIL; its SPARQL workers still use every CPU): faster on a machine it has to itself")
 
     validate = sub.add_parser("validate", help="SHACL-validate catalogue files (exit 1 when not conformant)")
     validate.add_argument("files", nargs="+", metavar="FILE")
@@ -313,8 +313,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     threads share two malloc arenas, but only from after the load: the bulk loader's threads
     fighting over two arenas made a 5 M-triple load into a store directory ~15 % slower
     (bulk load alone 35.7 against 31.1 s, `serve` until it answers 41.9 against 37.4 s, means
-    of 5-7 runs) for no smaller peak. From then on its threads also stay on one CPU, unless
-    --all-cpus (see affinity.py).
+    of 5-7 runs) for no smaller peak. With --one-cpu its threads then stay on one CPU (affinity.py).
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
         web = pool.submit(_web_stack)
@@ -336,7 +335,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         store = _open(args)
         limit_malloc_arenas()  # before the server's threads start
         uvicorn, create_app = web.result()
-    if not args.all_cpus:
+    if args.one_cpu:
         keep_threads_on_one_cpu()  # after the load, whose threads use every CPU; before the server's start
     app = create_app(settings, store)
     from . import logs  # cheap: uvicorn is imported by now

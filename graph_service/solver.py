@@ -3,9 +3,10 @@
 Choose credentials covering every needed competence, each with its prerequisites, with the
 smallest total workload, then the fewest credentials, then the IRI-smallest sorted list.
 The instances gap questions produce (tens of candidates, a handful of teachers per
-competence) are solved by an exact branch and bound in a few milliseconds; one that grows
-past a node budget, or has a negative workload, goes to HiGHS (scipy ``milp``) in three
-lexicographic stages.
+competence) split into independent parts, most of one competence, which take the cheapest
+teacher's closure; the other parts are solved by an exact branch and bound in a few
+milliseconds; one that grows past a node budget, or has a negative workload, goes to HiGHS
+(scipy ``milp``) in three lexicographic stages.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ credentials routes, /id/ dereferencing, named queries through /sparql and the HT
 Every answer must have the status expected of its request (2xx, or the 4xx a bad request
 earns), and the resident memory of the server's process tree (the server and its SPARQL
 query workers) may grow by at most GROWTH_BOUND after warm-up. Under `make soak`
-(GRAPH_SERVICE_SOAK=1) it sends 100 000. The server keeps its threads on one CPU and lets its
-workers use all.
+(GRAPH_SERVICE_SOAK=1) it sends 100 000. `serve --one-cpu` keeps the server's threads on one CPU
+and lets its workers use all.
 """
 
 from __future__ import annotations
@@ -229,30 +229,29 @@ def _affinities(process: psutil.Process) -> list[set[int]]:
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
                     reason="CPU affinity needs Linux and at least two CPUs")
-def test_the_servers_threads_share_one_cpu_and_its_workers_use_all(
+def test_one_cpu_keeps_the_servers_threads_on_one_cpu_and_its_workers_on_all(
         server: tuple[subprocess.Popen, int], tmp_path: Path) -> None:
-    process, port = server
-    allowed = os.sched_getaffinity(0)  # what the server inherited from this test
-    tally = send([call for call in MIX if call.name in ("gap", "sparql roles")], port, 1)  # a plan, a worker
-    assert not tally.errors, tally.errors
-    root = psutil.Process(process.pid)
-    deadline = time.monotonic() + 60
-    while len(root.children()) < 2 and time.monotonic() < deadline:  # the SPARQL workers start after warm-up
-        time.sleep(0.2)
-    assert len(root.children()) >= 2, "the SPARQL workers did not start"
-    main_thread = os.sched_getaffinity(process.pid)
-    assert len(main_thread) == 1 and main_thread <= allowed
-    # the event loop and the planning lane (started by it) share the one CPU; pyoxigraph's own threads may differ
-    assert sum(cpus == main_thread for cpus in _affinities(root)) >= 2
-    for worker in root.children():
-        assert all(cpus == allowed for cpus in _affinities(worker)), worker.cmdline()
-    # --all-cpus leaves every thread free
+    allowed = os.sched_getaffinity(0)  # what the servers inherit from this test
+    assert all(cpus == allowed for cpus in _affinities(psutil.Process(server[0].pid))), "pinned by default"
     port = servers.free_port()
-    with (tmp_path / "all.log").open("wb") as log:
-        free = subprocess.Popen([EXE, "serve", "--port", str(port), "--all-cpus"], stdout=log, stderr=subprocess.STDOUT)
+    with (tmp_path / "one-cpu.log").open("wb") as log:
+        process = subprocess.Popen([EXE, "serve", "--port", str(port), "--one-cpu"], stdout=log,
+                                   stderr=subprocess.STDOUT)
         try:
-            _wait_for(port, free)
-            assert all(cpus == allowed for cpus in _affinities(psutil.Process(free.pid)))
+            _wait_for(port, process)
+            tally = send([call for call in MIX if call.name in ("gap", "sparql roles")], port, 1)  # a plan, a worker
+            assert not tally.errors, tally.errors
+            root = psutil.Process(process.pid)
+            deadline = time.monotonic() + 60
+            while len(root.children()) < 2 and time.monotonic() < deadline:  # workers start after warm-up
+                time.sleep(0.2)
+            assert len(root.children()) >= 2, "the SPARQL workers did not start"
+            main_thread = os.sched_getaffinity(process.pid)
+            assert len(main_thread) == 1 and main_thread <= allowed
+            # the event loop and the planning lane (started by it) share the one CPU; pyoxigraph's threads may not
+            assert sum(cpus == main_thread for cpus in _affinities(root)) >= 2
+            for worker in root.children():
+                assert all(cpus == allowed for cpus in _affinities(worker)), worker.cmdline()
         finally:
-            free.terminate()
-            free.wait(timeout=20)
+            process.terminate()
+            process.wait(timeout=20)
