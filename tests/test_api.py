@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import threading
 import time
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
-from graph_service.api import create_app
+from graph_service.api import create_app, deps
 from graph_service.api.deps import accepts_gzip
 from graph_service.api.health import Health
 from graph_service.loading import open_graph
@@ -226,6 +228,35 @@ def test_plans_run_one_at_a_time_and_never_hold_up_a_lookup(data_dir: Path, monk
     assert answers[0][0].json()["missing"] == [MINI + "c2", MINI + "c3"]
     assert most == 1 and max(seconds for _, seconds in answers[:3]) >= 1.2
     assert answers[3][1] < 0.4
+
+
+def test_a_lane_hands_back_results_and_errors_and_skips_requests_given_up() -> None:
+    """A lane runs calls in turn on its thread; a call whose request was cancelled while queued never runs."""
+    lane, ran = deps._Lane("test"), []
+    gate = threading.Event()
+
+    def call(name: str, wait: bool = False) -> str:
+        if wait:
+            gate.wait(5)
+        ran.append(name)
+        if name == "bad":
+            raise ValueError("bad input")
+        return name.upper()
+
+    async def scenario() -> None:
+        first = asyncio.ensure_future(lane.run(functools.partial(call, "first", wait=True)))
+        given_up = asyncio.ensure_future(lane.run(functools.partial(call, "given up")))
+        failing = asyncio.ensure_future(lane.run(functools.partial(call, "bad")))
+        await asyncio.sleep(0.05)
+        given_up.cancel()
+        gate.set()
+        assert await first == "FIRST"
+        with pytest.raises(ValueError, match="bad input"):
+            await failing
+        assert given_up.cancelled()
+
+    asyncio.run(scenario())
+    assert ran == ["first", "bad"]
 
 
 def test_every_route_is_in_the_openapi_schema(client: TestClient) -> None:
