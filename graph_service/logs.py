@@ -13,9 +13,10 @@ from uvicorn.logging import AccessFormatter as UvicornAccessFormatter
 class AccessFormatter(UvicornAccessFormatter):
     """uvicorn's default access line, `INFO:     127.0.0.1:5000 - "GET /health HTTP/1.1" 200 OK`, in one f-string.
 
-    uvicorn's formatter copies each record twice to add its fields. With the caller lookup
-    (see `configure`) that was a fifth of the event loop's py-spy samples serving gaps at
-    S = 1000 with 8 clients. Coloured lines (to a terminal) are still uvicorn's own.
+    Writing the access line was a fifth of the event loop's py-spy samples serving gaps at
+    S = 1000 with 8 clients. uvicorn's formatter copies each record twice to add its fields;
+    without the copies and the caller lookup (see `configure`) a line takes 5.2 instead of
+    15.4 us in a loop. Coloured lines (to a terminal) are still uvicorn's own.
     """
 
     def formatMessage(self, record: logging.LogRecord) -> str:
