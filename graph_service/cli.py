@@ -335,8 +335,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         store = _open(args)
         limit_malloc_arenas()  # before the server's threads start
         uvicorn, create_app = web.result()
-    if args.one_cpu:
-        keep_threads_on_one_cpu()  # after the load, whose threads use every CPU; before the server's start
+    if args.one_cpu:  # after the load, whose threads use every CPU; before the server's threads start
+        cpu = keep_threads_on_one_cpu()
+        print("INFO:     --one-cpu: " + (f"the server's threads stay on CPU {cpu}" if cpu is not None else
+                                         "this machine cannot keep threads on one CPU; they run anywhere"),
+              file=sys.stderr)
     app = create_app(settings, store)
     from . import logs  # cheap: uvicorn is imported by now
 

@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -167,23 +168,30 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+@contextmanager
+def serving(log_path: Path, *options: str) -> Iterator[tuple[subprocess.Popen, int]]:
+    """`graph-service serve [options]` over the pilot graph on a free loopback port; stopped afterwards."""
+    port = servers.free_port()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([EXE, "serve", "--port", str(port), *options], stdout=log,
+                                   stderr=subprocess.STDOUT)
+        try:
+            _wait_for(port, process)
+            yield process, port
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, int]]:
-    """`graph-service serve` over the pilot graph on a free loopback port; stopped afterwards."""
-    port = servers.free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen([EXE, "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_for(port, process)
-        yield process, port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+    """`graph-service serve` with its defaults."""
+    with serving(tmp_path / "serve.log") as started:
+        yield started
 
 
 def _wait_for(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
@@ -233,25 +241,19 @@ def test_one_cpu_keeps_the_servers_threads_on_one_cpu_and_its_workers_on_all(
         server: tuple[subprocess.Popen, int], tmp_path: Path) -> None:
     allowed = os.sched_getaffinity(0)  # what the servers inherit from this test
     assert all(cpus == allowed for cpus in _affinities(psutil.Process(server[0].pid))), "pinned by default"
-    port = servers.free_port()
-    with (tmp_path / "one-cpu.log").open("wb") as log:
-        process = subprocess.Popen([EXE, "serve", "--port", str(port), "--one-cpu"], stdout=log,
-                                   stderr=subprocess.STDOUT)
-        try:
-            _wait_for(port, process)
-            tally = send([call for call in MIX if call.name in ("gap", "sparql roles")], port, 1)  # a plan, a worker
-            assert not tally.errors, tally.errors
-            root = psutil.Process(process.pid)
-            deadline = time.monotonic() + 60
-            while len(root.children()) < 2 and time.monotonic() < deadline:  # workers start after warm-up
-                time.sleep(0.2)
-            assert len(root.children()) >= 2, "the SPARQL workers did not start"
-            main_thread = os.sched_getaffinity(process.pid)
-            assert len(main_thread) == 1 and main_thread <= allowed
-            # the event loop and the planning lane (started by it) share the one CPU; pyoxigraph's threads may not
-            assert sum(cpus == main_thread for cpus in _affinities(root)) >= 2
-            for worker in root.children():
-                assert all(cpus == allowed for cpus in _affinities(worker)), worker.cmdline()
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+    log = tmp_path / "one-cpu.log"
+    with serving(log, "--one-cpu") as (process, port):
+        tally = send([call for call in MIX if call.name in ("gap", "sparql roles")], port, 1)  # a plan, a worker
+        assert not tally.errors, tally.errors
+        root = psutil.Process(process.pid)
+        deadline = time.monotonic() + 60
+        while len(root.children()) < 2 and time.monotonic() < deadline:  # workers start after warm-up
+            time.sleep(0.2)
+        assert len(root.children()) >= 2, "the SPARQL workers did not start"
+        main_thread = os.sched_getaffinity(process.pid)
+        assert len(main_thread) == 1 and main_thread <= allowed
+        # the event loop and the planning lane (started by it) share the one CPU; pyoxigraph's threads may not
+        assert sum(cpus == main_thread for cpus in _affinities(root)) >= 2
+        for worker in root.children():
+            assert all(cpus == allowed for cpus in _affinities(worker)), worker.cmdline()
+    assert f"--one-cpu: the server's threads stay on CPU {min(main_thread)}" in log.read_text(encoding="utf-8")
