@@ -6,8 +6,12 @@ IRIs are plain strings (no angle brackets).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,3 +59,15 @@ class Catalogue:
             for competence in credential.teaches:
                 index.setdefault(competence, []).append(credential.iri)
         return {competence: tuple(sorted(iris)) for competence, iris in index.items()}
+
+
+_PER_CATALOGUE: dict[tuple[int, str], object] = {}
+
+
+def per_catalogue(catalogue: Catalogue, name: str, build: Callable[[Catalogue], T]) -> T:
+    """A value derived from a catalogue, built once per catalogue object and dropped with it."""
+    key = (id(catalogue), name)
+    if key not in _PER_CATALOGUE:
+        _PER_CATALOGUE[key] = build(catalogue)
+        weakref.finalize(catalogue, _PER_CATALOGUE.pop, key, None)
+    return _PER_CATALOGUE[key]  # type: ignore[return-value]

@@ -4,23 +4,20 @@ The gap semantics are the public contract's: held → missing → unbridgeable �
 plan is a minimum-workload set of credentials covering every bridgeable missing competence,
 closed under prerequisites, ties broken by fewer credentials and then IRI order, listed in
 study order. It is a weighted set cover with precedence constraints, solved exactly by
-`solver` (a branch and bound of its own, HiGHS for instances too big for it).
+`solver` (a branch and bound of its own, HiGHS for instances too big for it) on the
+problems `cover` builds.
 """
 
 from __future__ import annotations
 
 import heapq
-import time
-import weakref
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, TypeVar
+from typing import Iterable
 
 import networkx as nx
 
-from . import solver
-from .model import Catalogue
-
-T = TypeVar("T")
+from . import cover
+from .model import Catalogue, per_catalogue
 
 
 class PlanningInputError(ValueError):
@@ -112,21 +109,9 @@ def held_competences(catalogue: Catalogue, holds: Iterable[str]) -> set[str]:
     return held
 
 
-_PER_CATALOGUE: dict[tuple[int, str], object] = {}
-
-
-def _per_catalogue(catalogue: Catalogue, name: str, build: Callable[[Catalogue], T]) -> T:
-    """A value derived from a catalogue, built once per catalogue object and dropped with it (read-only)."""
-    key = (id(catalogue), name)
-    if key not in _PER_CATALOGUE:
-        _PER_CATALOGUE[key] = build(catalogue)
-        weakref.finalize(catalogue, _PER_CATALOGUE.pop, key, None)
-    return _PER_CATALOGUE[key]  # type: ignore[return-value]
-
-
 def _blocked_from_nothing(catalogue: Catalogue) -> frozenset[str]:
     """Credentials nobody holding nothing can ever take (cached per catalogue: holding more only unblocks)."""
-    return _per_catalogue(catalogue, "blocked", lambda c: frozenset(_fixpoint(c, set(c.credentials))))
+    return per_catalogue(catalogue, "blocked", lambda c: frozenset(_fixpoint(c, set(c.credentials))))
 
 
 def _fixpoint(catalogue: Catalogue, pending: set[str]) -> set[str]:
@@ -209,7 +194,8 @@ def gap(catalogue: Catalogue, holds: Iterable[str], target: str, *, time_limit: 
     blocked = unattainable_credentials(catalogue, held_credentials)
     reasons = _unbridgeable_reasons(catalogue, missing, held_credentials, blocked)
     needed = [c for c in missing if c not in reasons]
-    chosen, optimal = _solve(catalogue, needed, held_credentials, set(blocked), time_limit)
+    chosen, optimal = cover.plan(catalogue, needed, held_credentials, set(blocked),
+                                 _blocked_from_nothing(catalogue), time_limit)
     plan = _study_order(catalogue, chosen, set(missing))
     return GapResult(target=target, held_competences=tuple(sorted(held)), missing=tuple(missing),
                      unbridgeable=tuple(sorted(reasons)), unbridgeable_reasons=reasons, plan=plan,
@@ -228,77 +214,6 @@ def _unbridgeable_reasons(catalogue: Catalogue, missing: list[str], held_credent
             why = "; ".join(f"<{t}>: {blocked[t]}" for t in teachers)
             reasons[competence] = f"every credential that teaches it has prerequisites that can never be met ({why})"
     return reasons
-
-
-def _solve(catalogue: Catalogue, needed: list[str], held_credentials: set[str], blocked: set[str],
-           time_limit: float) -> tuple[list[str], bool]:
-    """The optimal plan's credentials (unordered) and whether optimality was proven in time."""
-    if not needed:
-        return [], True
-    problem = _cover_problem(catalogue, needed, held_credentials, blocked)
-    return solver.solve(problem, time.monotonic() + time_limit)
-
-
-@dataclass(frozen=True)
-class _Numbered:
-    """The credentials numbered in IRI order, with weights, teachers and known prerequisites as numbers.
-
-    Built once per catalogue: a gap's cover problem is then assembled from small ints, which
-    hash and sort faster than IRIs sharing a long prefix.
-    """
-
-    iris: tuple[str, ...]
-    number: dict[str, int]
-    weights: tuple[float, ...]
-    teachers: dict[str, tuple[int, ...]]
-    prerequisites: tuple[tuple[int, ...], ...]
-
-
-def _numbered(catalogue: Catalogue) -> _Numbered:
-    """The catalogue's numbered credentials (cached per catalogue)."""
-    return _per_catalogue(catalogue, "numbered", _number)
-
-
-def _number(catalogue: Catalogue) -> _Numbered:
-    """Number the credentials in IRI order."""
-    iris = tuple(sorted(catalogue.credentials))
-    number = {iri: n for n, iri in enumerate(iris)}
-    records = [catalogue.credentials[iri] for iri in iris]
-    return _Numbered(iris=iris, number=number, weights=tuple(c.workload_hours for c in records),
-                     teachers={c: tuple(number[t] for t in ts) for c, ts in catalogue.taught_by.items()},
-                     prerequisites=tuple(tuple(sorted(number[p] for p in c.prerequisites if p in number))
-                                         for c in records))
-
-
-def _cover_problem(catalogue: Catalogue, needed: list[str], held_credentials: set[str],
-                   blocked: set[str]) -> solver.CoverProblem:
-    """The solver's instance: attainable teachers of the needed competences and their unheld prerequisites.
-
-    Whole tuples are extended and mapped in C where nothing held is in the way (the common
-    case), not filtered item by item by generators, which took a sixth of a gap's CPU at S = 1000.
-    """
-    numbered = _numbered(catalogue)
-    held = {numbered.number[iri] for iri in held_credentials}
-    excluded = held | {numbered.number[iri] for iri in blocked}
-    frontier = [t for c in needed for t in numbered.teachers.get(c, ()) if t not in excluded]
-    found: set[int] = set()
-    while frontier:
-        n = frontier.pop()
-        if n not in found:
-            found.add(n)
-            needs = numbered.prerequisites[n]
-            frontier.extend([p for p in needs if p not in held] if held else needs)
-    candidates = sorted(found)
-    index = {n: i for i, n in enumerate(candidates)}
-    if held:
-        prerequisites = [tuple([index[p] for p in numbered.prerequisites[n] if p not in held]) for n in candidates]
-    else:  # every prerequisite of a candidate is a candidate
-        prerequisites = [tuple(map(index.__getitem__, numbered.prerequisites[n])) for n in candidates]
-    return solver.CoverProblem(
-        candidates=tuple([numbered.iris[n] for n in candidates]),
-        weights=tuple([numbered.weights[n] for n in candidates]),
-        teachers=tuple([tuple([index[t] for t in numbered.teachers[c] if t in index]) for c in needed]),
-        prerequisites=tuple(prerequisites))
 
 
 def _study_order(catalogue: Catalogue, chosen: list[str], missing: set[str]) -> tuple[PlanStep, ...]:
@@ -335,7 +250,7 @@ def _study_order(catalogue: Catalogue, chosen: list[str], missing: set[str]) -> 
 
 def _role_graph(catalogue: Catalogue) -> nx.DiGraph:
     """Edges role → next role (built once per catalogue: every ladder question walks it)."""
-    return _per_catalogue(catalogue, "roles", _build_role_graph)
+    return per_catalogue(catalogue, "roles", _build_role_graph)
 
 
 def _build_role_graph(catalogue: Catalogue) -> nx.DiGraph:
