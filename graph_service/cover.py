@@ -77,9 +77,10 @@ def plan(catalogue: Catalogue, needed: list[str], held_credentials: set[str], bl
     if not needed:
         return [], True
     deadline = time.monotonic() + time_limit
-    numbered = _numbered(catalogue)
-    held = {numbered.number[iri] for iri in held_credentials}
-    lone = [_lone(catalogue, competence, blocked_from_nothing, deadline) for competence in needed]
+    number = _numbered(catalogue).number
+    held = {number[iri] for iri in held_credentials}
+    kept: dict[str, _Lone] = per_catalogue(catalogue, "lone plans", lambda _: {})
+    lone = [kept.get(c) or _lone(catalogue, c, blocked_from_nothing, deadline, kept) for c in needed]
     chosen: list[str] = []
     if all(e.plan is not None and held.isdisjoint(e.reach) and blocked.issuperset(e.shut) for e in lone):
         together: set[int] = set()
@@ -95,24 +96,24 @@ def plan(catalogue: Catalogue, needed: list[str], held_credentials: set[str], bl
     return chosen + more, optimal
 
 
-def _lone(catalogue: Catalogue, competence: str, blocked_from_nothing: frozenset[str], deadline: float) -> _Lone:
-    """The competence's plan alone for someone holding no credential (kept per catalogue once proven)."""
-    kept: dict[str, _Lone] = per_catalogue(catalogue, "lone plans", lambda _: {})
-    entry = kept.get(competence)
-    if entry is None:
-        problem = cover_problem(catalogue, [competence], set(), blocked_from_nothing)
-        chosen, optimal = solver.solve(problem, deadline) if problem.teachers[0] else ([], False)
-        number = _numbered(catalogue).number
-        entry = _Lone(reach=tuple(number[iri] for iri in problem.candidates),
-                      shut=tuple(t for t in catalogue.taught_by.get(competence, ()) if t in blocked_from_nothing),
-                      plan=tuple(chosen) if optimal else None)
-        if optimal:
-            kept[competence] = entry
+def _lone(catalogue: Catalogue, competence: str, blocked_from_nothing: frozenset[str], deadline: float,
+          kept: dict[str, _Lone]) -> _Lone:
+    """The competence's plan alone for someone holding no credential; into `kept` once proven optimal."""
+    problem = cover_problem(catalogue, [competence], set(), blocked_from_nothing)
+    chosen, optimal = solver.solve(problem, deadline) if problem.teachers[0] else ([], False)
+    number = _numbered(catalogue).number
+    entry = _Lone(reach=tuple(number[iri] for iri in problem.candidates),
+                  shut=tuple(t for t in catalogue.taught_by.get(competence, ()) if t in blocked_from_nothing),
+                  plan=tuple(chosen) if optimal else None)
+    if optimal:
+        kept[competence] = entry
     return entry
 
 
 def _overlapping(reaches: list[tuple[int, ...]]) -> list[list[int]]:
     """The positions of `reaches` grouped where they share a credential, directly or through others."""
+    if len(set().union(*reaches)) == sum(map(len, reaches)):  # the common case: no two share one
+        return [[k] for k in range(len(reaches))]
     parent = list(range(len(reaches)))
 
     def root(k: int) -> int:

@@ -205,12 +205,14 @@ def gap(catalogue: Catalogue, holds: Iterable[str], target: str, *, time_limit: 
 def _unbridgeable_reasons(catalogue: Catalogue, missing: list[str], held_credentials: set[str],
                           blocked: dict[str, str]) -> dict[str, str]:
     """For each missing competence no credential can give, say why."""
-    reasons = {}
+    reasons, taught_by = {}, catalogue.taught_by
     for competence in missing:
-        teachers = [t for t in catalogue.taught_by.get(competence, ()) if t not in held_credentials]
+        teachers = taught_by.get(competence, ())
+        if held_credentials:
+            teachers = tuple([t for t in teachers if t not in held_credentials])
         if not teachers:
             reasons[competence] = "no credential in the graph teaches it"
-        elif all(t in blocked for t in teachers):
+        elif blocked and all(t in blocked for t in teachers):
             why = "; ".join(f"<{t}>: {blocked[t]}" for t in teachers)
             reasons[competence] = f"every credential that teaches it has prerequisites that can never be met ({why})"
     return reasons
@@ -223,23 +225,29 @@ def _study_order(catalogue: Catalogue, chosen: list[str], missing: set[str]) -> 
     all placed (Kahn's algorithm on a heap; networkx's lexicographical sort, without building
     a graph per answer, which cost a sixth of a gap).
     """
-    in_plan = set(chosen)
-    waiting = {iri: in_plan.intersection(catalogue.credentials[iri].prerequisites) for iri in chosen}
+    credentials, in_plan = catalogue.credentials, set(chosen)
+    waiting: dict[str, set[str]] = {}
     unlocks: dict[str, list[str]] = {}
-    for iri, needs in waiting.items():
+    ready = []
+    for iri in chosen:
+        needs = in_plan.intersection(credentials[iri].prerequisites)
+        if not needs:
+            ready.append(iri)
+            continue
+        waiting[iri] = needs
         for prerequisite in needs:
             unlocks.setdefault(prerequisite, []).append(iri)
-    ready = [iri for iri, needs in waiting.items() if not needs]
     heapq.heapify(ready)
     steps = []
     while ready:
         iri = heapq.heappop(ready)
-        credential = catalogue.credentials[iri]
+        credential = credentials[iri]
         steps.append(PlanStep(iri, credential.workload_hours, tuple(sorted(credential.teaches & missing)),
                               tuple(sorted(credential.prerequisites))))
         for later in unlocks.get(iri, ()):
-            waiting[later].discard(iri)
-            if not waiting[later]:
+            needs = waiting[later]
+            needs.discard(iri)
+            if not needs:
                 heapq.heappush(ready, later)
     if len(steps) != len(in_plan):
         raise ValueError("the plan's prerequisites form a cycle")  # the solver never picks blocked credentials
