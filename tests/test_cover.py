@@ -9,19 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph_service import cover, solver
-from graph_service.model import Catalogue, Credential, Role
+from graph_service.model import Catalogue, Credential
 from graph_service.planner import _blocked_from_nothing, gap, unattainable_credentials
+from records import catalogue, cred, role
 
 
-def catalogue(*credentials: Credential, requires: str, extra: tuple[str, ...] = ()) -> Catalogue:
-    """One role R requiring `requires`; the competences are everything taught or required, and `extra`."""
-    competences = {c for credential in credentials for c in credential.teaches} | set(requires.split()) | set(extra)
-    return Catalogue({c.iri: c for c in credentials}, {"R": Role("R", frozenset(requires.split()))},
-                     frozenset(competences))
-
-
-def cred(iri: str, hours: float, teaches: str = "", prereqs: str = "") -> Credential:
-    return Credential(iri, hours, frozenset(teaches.split()), frozenset(prereqs.split()))
+def one_role(*credentials: Credential, requires: str, extra: tuple[str, ...] = ()) -> Catalogue:
+    """A catalogue of `credentials` and one role R requiring `requires`, plus the competences `extra`."""
+    return catalogue(list(credentials), [role("R", requires)], extra)
 
 
 def plan_of(cat: Catalogue, holds: list[str]) -> list[str]:
@@ -31,7 +26,7 @@ def plan_of(cat: Catalogue, holds: list[str]) -> list[str]:
 
 def test_a_held_prerequisite_in_a_kept_plans_reach_is_taken_into_account() -> None:
     # alone, k1 costs 8 h by B; A needs P (5 + 5 h): holding P makes A (5 h) the better plan
-    cat = catalogue(cred("A", 5, "k1", "P"), cred("B", 8, "k1"), cred("P", 5, "k0"), requires="k1")
+    cat = one_role(cred("A", 5, "k1", "P"), cred("B", 8, "k1"), cred("P", 5, "k0"), requires="k1")
     assert plan_of(cat, []) == ["B"]
     assert plan_of(cat, ["P"]) == ["A"]
     assert plan_of(cat, []) == ["B"]
@@ -39,7 +34,7 @@ def test_a_held_prerequisite_in_a_kept_plans_reach_is_taken_into_account() -> No
 
 def test_a_teacher_opened_by_a_held_credential_is_taken_into_account() -> None:
     # A needs X, and X and Y need each other: nobody holding nothing can take A; holding X opens it
-    cat = catalogue(cred("A", 2, "k1", "X"), cred("B", 8, "k1"), cred("X", 1, "k0", "Y"), cred("Y", 1, "k9", "X"),
+    cat = one_role(cred("A", 2, "k1", "X"), cred("B", 8, "k1"), cred("X", 1, "k0", "Y"), cred("Y", 1, "k9", "X"),
                     requires="k1")
     assert plan_of(cat, []) == ["B"]
     assert plan_of(cat, ["X"]) == ["A"]
@@ -47,14 +42,14 @@ def test_a_teacher_opened_by_a_held_credential_is_taken_into_account() -> None:
 
 def test_competences_sharing_a_prerequisite_are_solved_together() -> None:
     # alone, k1 and k2 each take a 6-hour credential; together A and B share P: 1 + 1 + 9 = 11 < 12 hours
-    cat = catalogue(cred("A", 1, "k1", "P"), cred("B", 1, "k2", "P"), cred("C", 6, "k1"), cred("D", 6, "k2"),
+    cat = one_role(cred("A", 1, "k1", "P"), cred("B", 1, "k2", "P"), cred("C", 6, "k1"), cred("D", 6, "k2"),
                     cred("P", 9, "k0"), requires="k1 k2")
-    assert plan_of(catalogue(*cat.credentials.values(), requires="k1"), []) == ["C"]
+    assert plan_of(one_role(*cat.credentials.values(), requires="k1"), []) == ["C"]
     assert plan_of(cat, []) == ["A", "B", "P"]
 
 
 def test_kept_plans_are_not_solved_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    cat = catalogue(cred("A", 3, "k1"), cred("B", 4, "k1"), cred("C", 2, "k2", "D"), cred("D", 1, "k3"),
+    cat = one_role(cred("A", 3, "k1"), cred("B", 4, "k1"), cred("C", 2, "k2", "D"), cred("D", 1, "k3"),
                     requires="k1 k2")
     first = plan_of(cat, [])
     calls = []
@@ -82,7 +77,7 @@ def catalogues(draw) -> tuple[Catalogue, list[list[str]]]:
         extra = draw(st.sampled_from([f"c{n - 1}", "unknown"]))
         first = creds[0]
         creds[0] = Credential(first.iri, first.workload_hours, first.teaches, first.prerequisites | {extra})
-    cat = catalogue(*creds, requires=" ".join(draw(st.sets(st.sampled_from(competences), min_size=1))),
+    cat = one_role(*creds, requires=" ".join(draw(st.sets(st.sampled_from(competences), min_size=1))),
                     extra=tuple(competences))
     holds = draw(st.lists(st.lists(st.sampled_from([c.iri for c in creds] + competences), max_size=3, unique=True),
                           min_size=2, max_size=6))
