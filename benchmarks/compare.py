@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
@@ -38,6 +38,16 @@ HERE = Path(__file__).resolve().parent
 GS_MEMORY, FLOOR_MEMORY = GS + " (in memory)", FLOOR + " (in memory)"
 LOAD_GOAL = (FLOOR, FLOOR_PER_FILE, FLOOR_MEMORY, GS, GS_MEMORY)  # launched in turn, --launches rounds, for the load goal
 MEMORY_SHARE = 0.6  # skip a system whose projected peak memory passes this share of the machine's
+
+
+@dataclass
+class Turns:
+    """One system's launches in turn: launch → answering, raw pyoxigraph's own bulk load, and peak memory."""
+
+    times: list[float] = field(default_factory=list)
+    bulk: list[float] = field(default_factory=list)
+    load_peaks: list[int] = field(default_factory=list)  # during the load
+    peaks: list[int] = field(default_factory=list)  # from launch until stopped
 
 
 def memory_total() -> int:
@@ -183,15 +193,15 @@ class Runner:
                   + ", ".join(f"{r:.1f}/s" for r in rates), flush=True)
 
     def launch_in_turn(self, chosen: list[tuple[str, peers.System]], data: Path, workdir: Path,
-                       questions: dict[str, list[Question]]) -> dict[str, tuple[list[float], list[float]]]:
+                       questions: dict[str, list[Question]]) -> dict[str, Turns]:
         """The load goal's systems launched in turn, --launches rounds, each launch stopped once it answers.
 
-        Returns each system's launch → answering per round, and raw pyoxigraph's own bulk loads.
         One launch of a second or a few swings by a quarter or more with this machine's speed, which
         drifts over minutes; launched in turn, each round's systems see the same machine, and the
         load goal's verdict is the median of the rounds' ratios, as with the alternating gap cells.
+        A system that only loads (pyoxigraph with a graph per file) is measured by these alone.
         """
-        turns: dict[str, tuple[list[float], list[float]]] = {}
+        turns: dict[str, Turns] = {}
         goal = [(name, system) for name, system in chosen if name in LOAD_GOAL and not self._too_big(name, self.scale)]
         for n in range(1, self.args.launches + 1):
             for name, system in goal:
@@ -200,30 +210,39 @@ class Runner:
                     took = system.start(vocabulary_files(), data, folder, questions)
                 except (peers.Unavailable, RuntimeError) as err:
                     print(f"  {name}: launch {n} in turn failed: {err}", flush=True)
-                    continue
-                finally:
                     system.stop()
                     shutil.rmtree(folder, ignore_errors=True)
-                times, bulk = turns.setdefault(name, ([], []))
-                times.append(took)
+                    continue
+                found = turns.setdefault(name, Turns())
+                found.times.append(took)
+                found.load_peaks.append(system.load_peak)
+                found.peaks.append(system.stop())
+                shutil.rmtree(folder, ignore_errors=True)
                 if getattr(system, "in_process_load", None) is not None:
-                    bulk.append(system.in_process_load)
-        for name, (times, _) in turns.items():
-            print(f"  {name}: answering after {', '.join(f'{t:.2f}' for t in times)} s, launched in turn", flush=True)
-        return {name: found for name, found in turns.items() if len(found[0]) == self.args.launches}
+                    found.bulk.append(system.in_process_load)
+        for name, found in turns.items():
+            print(f"  {name}: answering after {', '.join(f'{t:.2f}' for t in found.times)} s, launched in turn",
+                  flush=True)
+        return {name: found for name, found in turns.items() if len(found.times) == self.args.launches}
 
     def run_system(self, scale: ScaleResult, name: str, system: peers.System, questions: dict[str, list[Question]],
-                   data: Path, workdir: Path, turns: tuple[list[float], list[float]] | None = None) -> None:
+                   data: Path, workdir: Path, turns: Turns | None = None) -> None:
         """Start the system (its load time: `turns`, its launches in turn, if any), check and measure it, stop it."""
         result = scale.systems[name] = SystemResult(name, system.store)
         result.skipped = self._too_big(name, scale.roles)
         if result.skipped:
             print(f"  {name}: {result.skipped}", flush=True)
             return
+        if turns and system.load_only:  # its launches in turn measured all there is to it
+            result.launches, result.load_seconds = turns.times, statistics.median(turns.times)
+            result.in_process_load = statistics.median(turns.bulk) if turns.bulk else None
+            result.load_peak, result.peak = max(turns.load_peaks), max(turns.peaks)
+            print(f"  {name}: peak {result.peak / 2**20:.0f} MB", flush=True)
+            return
         try:
             took = system.start(vocabulary_files(), data, workdir, questions)
             launched = getattr(system, "in_process_load", None)
-            result.launches, bulk = turns or ([took], [launched] if launched is not None else [])
+            result.launches, bulk = (turns.times, turns.bulk) if turns else ([took], [launched] if launched else [])
             result.load_seconds = statistics.median(result.launches)
         except peers.Unavailable as err:
             result.skipped = f"not run: {err}"
@@ -363,7 +382,8 @@ def render(runner: Runner, began: float, load_before: tuple[float, ...]) -> list
              f"{args.repeat_scale}, pyoxigraph's and graph-service's is the median of {args.launches} launches in "
              "turn (each started in its own folder, and stopped as soon as it answers, before the launch that is "
              "asked the questions), and the load goal's verdict is the median of the rounds' ratios; the others', "
-             "and memory, are from the launch that is asked. Peak memory is the largest "
+             "and memory, are from the launch that is asked (pyoxigraph with a graph per file, which answers "
+             "nothing, is measured by its launches in turn alone). Peak memory is the largest "
              "resident set of the process and all its children (graph-service's SPARQL workers), sampled every "
              "0.1 s from launch to stop. Over HTTP the load comes from wrk (a C load generator, one thread, one "
              "keep-alive connection per client) on the same 2-core machine as the servers, sending the requests httpx "
