@@ -1,8 +1,8 @@
 """Turn the graph into plain records (model.Catalogue) with the named queries.
 
 The planner works only on these records, so it runs the same over the embedded store or a
-remote SPARQL endpoint: anything with ``select(text, bindings)`` and ``rows(text, bindings)``
-(the same rows as an iterator) will do.
+remote SPARQL endpoint: anything with ``select(text, bindings)`` (rows of terms) and
+``value_rows(text)`` (the rows of a catalogue-wide query as the values' text, streamed) will do.
 """
 
 from __future__ import annotations
@@ -18,32 +18,31 @@ from .queries import named_queries
 
 
 class Selectable(Protocol):
-    """What reading the graph needs of a store: SELECT rows as dicts of terms, as a list or streamed."""
+    """What reading the graph needs of a store: SELECT rows as dicts of terms, or streamed as the values' text."""
 
     def select(self, sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None) -> list[dict]: ...
 
-    def rows(self, sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None
-             ) -> Iterator[dict]: ...
+    def value_rows(self, sparql: str) -> Iterator[dict[str, str]]: ...
 
 
-def _run(store: Selectable, name: str) -> Iterator[dict]:
-    """Run one bundled named query; its rows are read one at a time."""
-    return store.rows(named_queries()[name].text)
+def _run(store: Selectable, name: str) -> Iterator[dict[str, str]]:
+    """Run one bundled named query; its rows are read one at a time, as the values' text."""
+    return store.value_rows(named_queries()[name].text)
 
 
-def name(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
-    """A term's value as one shared string per distinct value, however many records and languages hold it.
+def name(value: str) -> str:
+    """A value as one shared string per distinct value, however many records and languages hold it.
 
     Each row that names an IRI brings a new string; interned, the records, labels and facets
     hold one copy of each (at 1 000 roles ~25 MB less).
     """
-    return sys.intern(term.value)
+    return sys.intern(value)
 
 
-def _number(term: ox.Literal | None) -> float | None:
+def _number(value: str | None) -> float | None:
     """A numeric literal's value, or None when absent or not a number."""
     try:
-        return float(term.value) if term is not None else None
+        return float(value) if value is not None else None
     except ValueError:
         return None
 
@@ -95,7 +94,7 @@ def labels(store: Selectable, langs: Sequence[str], fallback: str = "en") -> dic
     for row in _run(store, "labels"):
         iri, label = name(row["resource"]), name(row["label"])
         first.setdefault(iri, label)
-        by_tag[row["lang"].value if "lang" in row else ""].setdefault(iri, label)
+        by_tag[row.get("lang", "")].setdefault(iri, label)
     found: dict[str, dict[str, str]] = {}
     for lang in langs:
         merged = dict(first)

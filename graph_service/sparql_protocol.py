@@ -163,8 +163,11 @@ def _term_text(term: object, tsv: bool) -> str:
     """A term in CSV (plain value) or TSV (N-Triples syntax) results."""
     if term is None:
         return ""
-    if tsv:
-        return str(term)
+    return str(term) if tsv else csv_text(term)
+
+
+def csv_text(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    """A term as SPARQL CSV results write it: an IRI or a literal's lexical form as is, a blank node as _:id."""
     return term.value if not isinstance(term, ox.BlankNode) else f"_:{term.value}"
 
 
