@@ -57,9 +57,11 @@ class Service:
 
         At 10 000 roles reading them takes a minute, better spent at start-up than in the first
         request. The labels, facets and records are read side by side: their queries run without
-        the GIL (`Store.value_rows`), so they share both cores (at S = 1 000 on disk 1.8 s for the
-        three, against 4.5 s one after the other). Frozen, the long-lived records no longer make
-        full collections slow; what reading them freed goes back to the operating system.
+        the GIL (`Store.value_rows`), beside each other and the Python that reads their rows (in
+        process at S = 1 000 on disk 1.8 s for the three, against 4.5 s one after the other; in
+        `serve` the SPARQL workers start on the other core meanwhile, and the first gap came no
+        sooner). Frozen, the long-lived records no longer make full collections slow; what
+        reading them freed goes back to the operating system.
         """
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="service-warm") as pool:
             reads = [pool.submit(self.labels, self.fallback),  # every language the pages offer, in one read
