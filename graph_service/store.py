@@ -27,9 +27,10 @@ from .cache import GraphCache
 from .memory import release_free_memory
 from .namespaces import GRAPH_BASE, MM, XSD
 
+csv.field_size_limit(sys.maxsize)  # value_rows reads literals of any length (csv stops at 128 KiB by default)
+
 META_GRAPH = ox.NamedNode(GRAPH_BASE + "meta")
 _STAGING_PREFIX = GRAPH_BASE + "staging/"
-csv.field_size_limit(sys.maxsize)  # value_rows reads literals of any length (csv stops at 128 KiB by default)
 _SOURCE = ox.NamedNode(MM + "sourceFile")
 _HOLDS_GRAPH = ox.NamedNode(MM + "holdsGraph")
 _LOADED = ox.NamedNode("http://purl.org/dc/terms/modified")
