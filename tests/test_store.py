@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -9,6 +12,7 @@ import pyoxigraph as ox
 import pytest
 
 from graph_service.sparql_protocol import csv_text
+from graph_service import store as store_module
 from graph_service.store import LoadError, Store, parse_file
 
 TTL = '@prefix : <http://example.org/> .\n:a :p :b .\n:a :p "två"@sv .\n'
@@ -143,7 +147,7 @@ def test_value_rows_stream_the_values_select_gives(tmp_path: Path, on_disk: bool
     store.load_file(write(tmp_path, "a.ttl", TRICKY % ("x" * 200_000)))
     query = "SELECT ?s ?o ?lang ?never WHERE { ?s <http://example.org/p> ?o BIND(lang(?o) AS ?lang) " \
             "OPTIONAL { ?s <urn:x:none> ?never } }"
-    scratch_before = set(Path(tempfile.gettempdir()).glob("graph-service-rows-*"))
+    scratch_before = scratch_files()
     rows = store.value_rows(query)
     assert not isinstance(rows, list)
     got = sorted(tuple(sorted(r.items())) for r in rows)
@@ -154,17 +158,43 @@ def test_value_rows_stream_the_values_select_gives(tmp_path: Path, on_disk: bool
     assert (("s", "http://example.org/a"),) in got  # the empty literal, left out
     assert (("o", "x" * 200_000), ("s", "http://example.org/long")) in got  # past csv's default field limit
     assert any(dict(r)["s"].startswith("_:") and dict(r)["o"] == "http://example.org/c" for r in got)
-    assert set(Path(tempfile.gettempdir()).glob("graph-service-rows-*")) == scratch_before
+    assert scratch_files() == scratch_before
 
 
-def test_value_rows_left_unfinished_remove_their_scratch_file(empty_store: Store, tmp_path: Path) -> None:
+def scratch_files() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("graph-service-rows-*"))
+
+
+def test_value_rows_keep_no_scratch_file_once_reading(empty_store: Store, tmp_path: Path) -> None:
+    """The scratch file is gone from the folder as soon as its rows are read: a kill then leaves nothing."""
     empty_store.load_file(write(tmp_path, "a.ttl", TTL))
-    before = set(Path(tempfile.gettempdir()).glob("graph-service-rows-*"))
-    rows = empty_store.value_rows("SELECT ?s ?o WHERE { ?s ?p ?o }")
+    before = scratch_files()
+    query = "SELECT ?s ?o WHERE { ?s ?p ?o }"
+    rows = empty_store.value_rows(query)
     assert "s" in next(rows)
-    assert len(set(Path(tempfile.gettempdir()).glob("graph-service-rows-*")) - before) == 1
+    assert scratch_files() == before
+    assert len(list(rows)) == len(empty_store.select(query)) - 1
     rows.close()
-    assert set(Path(tempfile.gettempdir()).glob("graph-service-rows-*")) == before
+    assert scratch_files() == before
+
+
+def test_scratch_files_of_dead_processes_are_removed(empty_store: Store, tmp_path: Path) -> None:
+    """A process killed while the engine wrote its scratch file leaves it; the next process to read removes it."""
+    empty_store.load_file(write(tmp_path, "a.ttl", TTL))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    folder = Path(tempfile.gettempdir())
+    dead = folder / f"graph-service-rows-{gone.pid}-left.csv"
+    living = folder / f"graph-service-rows-{os.getpid()}-busy.csv"
+    for path in (dead, living):
+        path.write_text("s\r\n", encoding="utf-8")
+    try:
+        store_module._remove_dead_scratch.cache_clear()
+        assert list(empty_store.value_rows("SELECT ?s WHERE { ?s ?p ?o }"))
+        assert not dead.exists() and living.exists()
+    finally:
+        dead.unlink(missing_ok=True)
+        living.unlink(missing_ok=True)
 
 
 def test_disk_store_survives_reopening(tmp_path: Path) -> None:
