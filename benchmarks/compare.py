@@ -210,14 +210,15 @@ class Runner:
                     took = system.start(vocabulary_files(), data, folder, questions)
                 except (peers.Unavailable, RuntimeError) as err:
                     print(f"  {name}: launch {n} in turn failed: {err}", flush=True)
-                    system.stop()
-                    shutil.rmtree(folder, ignore_errors=True)
+                    took = None
+                peak = system.stop()
+                shutil.rmtree(folder, ignore_errors=True)
+                if took is None:
                     continue
                 found = turns.setdefault(name, Turns())
                 found.times.append(took)
                 found.load_peaks.append(system.load_peak)
-                found.peaks.append(system.stop())
-                shutil.rmtree(folder, ignore_errors=True)
+                found.peaks.append(peak)
                 if getattr(system, "in_process_load", None) is not None:
                     found.bulk.append(system.in_process_load)
         for name, found in turns.items():
