@@ -133,6 +133,10 @@ def test_parameters_are_bound_as_terms_not_pasted(empty_store: Store, tmp_path: 
     assert [r["s"].value for r in rows] == ["http://example.org/a"]
 
 
+def scratch_files() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("graph-service-rows-*"))
+
+
 TRICKY = """@prefix : <http://example.org/> .
 :a :p "comma, \\"quoted\\" and\\nnew line; åäö 漢字"@sv , "" , 40 , [ :p :c ] .
 :long :p "%s" .
@@ -159,10 +163,6 @@ def test_value_rows_stream_the_values_select_gives(tmp_path: Path, on_disk: bool
     assert (("o", "x" * 200_000), ("s", "http://example.org/long")) in got  # past csv's default field limit
     assert any(dict(r)["s"].startswith("_:") and dict(r)["o"] == "http://example.org/c" for r in got)
     assert scratch_files() == scratch_before
-
-
-def scratch_files() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("graph-service-rows-*"))
 
 
 def test_value_rows_keep_no_scratch_file_once_reading(empty_store: Store, tmp_path: Path) -> None:
