@@ -1,4 +1,4 @@
-"""CPU affinity for `serve --one-cpu`: the server's Python threads on one CPU, its SPARQL workers on all of them."""
+"""CPU affinity for `serve --one-cpu`: the server's Python threads on one CPU, its SPARQL workers and warm-up on all."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ def keep_threads_on_one_cpu() -> int | None:
     the idle one every time. On a 2-core VM at S = 1000 with 8 clients this took gaps from
     ~710 to ~830 answers/s, lookups from ~1 260 to ~1 920 and /sparql lookups from ~950 to
     ~1 400 (alternating runs on two servers). Threads started before the call (pyoxigraph's
-    bulk loader, RocksDB's) keep every CPU, and so do the SPARQL workers (see `spread`).
+    bulk loader, RocksDB's) keep every CPU, and so do the SPARQL workers (see `spread`) and
+    the start-up warm-up (see `use_every_cpu`).
     Linux only; returns the CPU, or None where nothing was changed (one CPU, no affinity).
     `serve --one-cpu` asks for it; it is not the default because two servers started on one
     machine may well load on the same CPU, and then both would stay there.
@@ -44,6 +45,20 @@ def spread(pid: int) -> None:
     try:
         os.sched_setaffinity(pid, _allowed)
     except OSError:  # the child has already exited: its pool reports that
+        pass
+
+
+def use_every_cpu() -> None:
+    """Let the calling thread, and the threads it starts from now on, use every CPU the server may use.
+
+    For the start-up warm-up, whose reads run outside the GIL: kept on the server's one CPU
+    they left the other idle, and at S = 10 000 on disk the first gap came ~50 s after start.
+    """
+    if _allowed is None:
+        return
+    try:
+        os.sched_setaffinity(0, _allowed)
+    except OSError:  # a CPU went offline since: stay where the thread is
         pass
 
 

@@ -15,10 +15,12 @@ import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from ..affinity import use_every_cpu
 from ..catalogue import Selectable
 from ..query_pool import QueryPool, QueryTimeout
 from ..query_worker import Job, render
 from ..remote import EndpointError
+from ..service import Service
 from ..store import Store
 from ..sparql_protocol import (DEFAULT_GRAPH, FORM_MEDIA, GRAPH_TYPES, QUERY_MEDIA, RESULT_TYPES, UPDATE_MEDIA,
                                ProtocolError, Rendered, negotiate, parse_accept, refuse_unsafe, service_description)
@@ -178,7 +180,13 @@ def warm(app: FastAPI) -> None:
     """Read the graph into the service's caches and the query workers now, in the background."""
     if isinstance(app.state.store, Store):
         app_pool(app).warm()
-    threading.Thread(target=app.state.service.warm, daemon=True, name="service-warm").start()
+    threading.Thread(target=_warm_service, args=(app.state.service,), daemon=True, name="service-warm").start()
+
+
+def _warm_service(service: Service) -> None:
+    """The service's warm-up, on every CPU: its reads run outside the GIL (see `affinity.use_every_cpu`)."""
+    use_every_cpu()
+    service.warm()
 
 
 def _description(request: Request, accept: str | None) -> Response:

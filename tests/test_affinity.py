@@ -1,0 +1,64 @@
+"""`serve --one-cpu`: the server's threads on one CPU, its start-up warm-up on every CPU it may use.
+
+Run in a child process: pinning changes the calling thread's CPUs, and this test process's
+threads must keep theirs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+# The server's main thread is pinned, then starts the warm-up as `sparql.warm` does; the warm-up,
+# like Service.warm, reads on threads of its own. Each thread reports the CPUs it may use.
+_CHILD = """
+import json, os, threading
+from concurrent.futures import ThreadPoolExecutor
+from graph_service import affinity
+from graph_service.api.sparql import _warm_service
+
+seen = {}
+
+class Service:
+    def warm(self):
+        seen["warm-up"] = sorted(os.sched_getaffinity(0))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            seen["its reads"] = pool.submit(lambda: sorted(os.sched_getaffinity(0))).result()
+
+cpu = affinity.keep_threads_on_one_cpu()
+thread = threading.Thread(target=_warm_service, args=(Service(),))
+thread.start()
+thread.join()
+seen["server"] = sorted(os.sched_getaffinity(0))
+seen["a thread the server starts"] = []
+other = threading.Thread(target=lambda: seen.__setitem__("a thread the server starts", sorted(os.sched_getaffinity(0))))
+other.start()
+other.join()
+print(json.dumps({"cpu": cpu, **seen}))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="CPU affinity needs Linux and at least two CPUs")
+def test_the_warm_up_and_its_reads_use_every_cpu_while_the_server_stays_on_one() -> None:
+    allowed = sorted(os.sched_getaffinity(0))
+    run = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout)
+    assert seen["server"] == [seen["cpu"]] and seen["a thread the server starts"] == [seen["cpu"]]
+    assert seen["warm-up"] == allowed
+    assert seen["its reads"] == allowed
+
+
+def test_without_one_cpu_the_warm_up_keeps_the_cpus_it_has() -> None:
+    """No --one-cpu, nothing pinned: use_every_cpu leaves the thread as it is."""
+    child = _CHILD.replace("cpu = affinity.keep_threads_on_one_cpu()", "cpu = None")
+    run = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout)
+    mine = sorted(os.sched_getaffinity(0))
+    assert seen["server"] == seen["warm-up"] == seen["its reads"] == mine
