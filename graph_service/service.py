@@ -53,19 +53,19 @@ class Service:
         self._cache.clear()
 
     def warm(self) -> None:
-        """Read the labels, facets, records and coverage now, then exempt them from garbage collection.
+        """Read the labels, records, facets and coverage now, then exempt them from garbage collection.
 
         At 10 000 roles reading them takes a minute, better spent at start-up than in the first
-        request. The labels, facets and records are read side by side: their queries run without
-        the GIL (`Store.value_rows`), beside each other and the Python that reads their rows (in
-        process at S = 1 000 on disk 1.8 s for the three, against 4.5 s one after the other; in
-        `serve` the SPARQL workers start on the other core meanwhile, and the first gap came no
-        sooner). Frozen, the long-lived records no longer make full collections slow; what
-        reading them freed goes back to the operating system.
+        request. Their queries run without the GIL (`Store.value_rows`), so two reads share two
+        cores; what a gap needs, the labels and the records, is read first, and the facets as
+        soon as one of those ends (in `serve` at S = 10 000 on disk the first gap came 19-20 s
+        after the server answered, against 31-32 s with all three read side by side). Frozen,
+        the long-lived records no longer make full collections slow; what reading them freed
+        goes back to the operating system.
         """
-        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="service-warm") as pool:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="service-warm") as pool:
             reads = [pool.submit(self.labels, self.fallback),  # every language the pages offer, in one read
-                     pool.submit(self._credential_facets), pool.submit(self.catalogue)]
+                     pool.submit(self.catalogue), pool.submit(self._credential_facets)]
             for read in reads:
                 read.result()
         for lang in self._languages:
