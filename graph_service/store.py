@@ -12,7 +12,9 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
+import mmap
 import os
+import re
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -52,6 +54,11 @@ _FORMATS: dict[str, ox.RdfFormat] = {
 # Formats that hold only triples: loaded straight into the source's graph when it is new.
 _TRIPLE_FORMATS = (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.RDF_XML)
 _SMALL_FILE = 1 << 20  # bytes: a new source smaller than this is loaded in one transaction, not bulk-loaded
+# bytes: a new N-Triples source in a store directory, in this range, is bulk-loaded as two halves side by side
+# on a machine with 2 or 3 CPUs (see `_halves`); below it, serve's start-up waits for its web imports anyway
+_HALVES_FROM, _HALVES_BELOW = 16 << 20, 128 << 20
+_HALF_PREFIX = "half-"  # then the loading process's pid: a half's copy in the store directory while it loads
+_LOADING = ox.NamedNode(MM + "loadingSince")  # bookkeeping: a bulk load under way; at open, its graph is removed
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 # How many quads each named graph holds, counted in one pass by the engine (rows ?g ?n).
 _GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
@@ -128,10 +135,14 @@ def _delete_blank(graph: ox.NamedNode | ox.DefaultGraph) -> str:
     return f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {graph} {{ {pattern} }} }}"
 
 
+def _now() -> ox.Literal:
+    """The current time as an xsd:dateTime literal, for the bookkeeping."""
+    return ox.Literal(datetime.now(timezone.utc).isoformat(), datatype=ox.NamedNode(XSD + "dateTime"))
+
+
 def _meta(target: ox.NamedNode, source: str, held: set[ox.NamedNode], digest: str | None = None) -> list[ox.Quad]:
     """The bookkeeping of one source: where it came from, when, which graphs it fills, and the file's digest."""
-    modified = ox.Literal(datetime.now(timezone.utc).isoformat(), datatype=ox.NamedNode(XSD + "dateTime"))
-    return [ox.Quad(target, _SOURCE, ox.Literal(source), META_GRAPH), ox.Quad(target, _LOADED, modified, META_GRAPH),
+    return [ox.Quad(target, _SOURCE, ox.Literal(source), META_GRAPH), ox.Quad(target, _LOADED, _now(), META_GRAPH),
             *(ox.Quad(target, _HOLDS_GRAPH, g, META_GRAPH) for g in sorted(held, key=str)),
             *([ox.Quad(target, _DIGEST, ox.Literal(digest), META_GRAPH)] if digest else [])]
 
@@ -175,6 +186,78 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _halves(path: Path, fmt: ox.RdfFormat, size: int) -> list[tuple[int, int]]:
+    """The byte ranges to bulk-load side by side: the file's two halves, cut at a line's end, or the whole file.
+
+    pyoxigraph's bulk loader encodes each batch of up to 1 M quads on one thread, and splits
+    N-Triples into parts parsed side by side only from 4 CPUs on: with 2 or 3, a file under a
+    batch loads on one core while the others wait. Two loads of half each take both (0.43 M
+    triples into a store directory: 1.8-2.5 s against 3.4-4.3 s, the same peak memory). Past
+    a batch the loader already parses one batch while it writes the last, and two loaders
+    would hold twice the memory. Below 16 MiB `serve` gained nothing: it waits ~0.5 s for its
+    web imports anyway, and a 6 MB file answered 0.1 s later in halves. Only N-Triples can be cut at any line, and only without
+    blank nodes: each load names its blank nodes anew, so one label in both halves would
+    become two nodes (any ``_:``, even in a literal, keeps the file whole).
+    """
+    whole = [(0, size)]
+    if fmt != ox.RdfFormat.N_TRIPLES or not _HALVES_FROM <= size < _HALVES_BELOW:
+        return whole
+    if not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) not in (2, 3):
+        return whole
+    with open(path, "rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if data.find(b"_:") >= 0:
+            return whole
+        cut = data.find(b"\n", size // 2) + 1
+    return [(0, cut), (cut, size)] if 0 < cut < size else whole
+
+
+def _copy_range(source: Path, start: int, end: int, target: Path) -> None:
+    """Copy bytes `start` to `end` of a file into a new file, in the kernel where it can.
+
+    The halves are bulk-loaded from files of their own: read through a Python stream, each
+    read of the loader's would wait for the GIL, which the web stack's imports hold at start-up
+    (a 6 MB file then took longer in halves than whole); read as bytes, they would cost their
+    size in memory.
+    """
+    with open(source, "rb") as reading, open(target, "wb") as writing:
+        offset = start
+        try:
+            while offset < end:
+                copied = os.copy_file_range(reading.fileno(), writing.fileno(), end - offset, offset)
+                if copied == 0:
+                    break
+                offset += copied
+        except (AttributeError, OSError):  # no copy_file_range here, or not between these file systems
+            reading.seek(offset)
+            while offset < end:
+                block = reading.read(min(1 << 20, end - offset))
+                if not block:
+                    break
+                writing.write(block)
+                offset += len(block)
+
+
+def _lines_before(path: Path, offset: int) -> int:
+    """How many lines end before byte `offset` of a file (to report a half's error at the file's line)."""
+    lines = 0
+    with open(path, "rb") as stream:
+        while offset > 0:
+            block = stream.read(min(offset, 1 << 20))
+            if not block:
+                break
+            lines += block.count(b"\n")
+            offset -= len(block)
+    return lines
+
+
+def _shifted(error: SyntaxError, lines: int) -> SyntaxError:
+    """A parse error of a part that starts after `lines` lines, told at the whole file's line."""
+    if lines and error.lineno is not None:
+        error.lineno += lines
+        error.msg = re.sub(r"\bline (\d+)", lambda m: f"line {int(m.group(1)) + lines}", error.msg or "")
+    return error
+
+
 def is_bookkeeping(graph: str) -> bool:
     """Whether a graph IRI is the service's own (the meta graph or a load's scratch graph), not data."""
     return graph == META_GRAPH.value or graph.startswith(_STAGING_PREFIX)
@@ -213,18 +296,23 @@ class Store:
         self._store.backup(str(target))
 
     def _clean_after_crash(self) -> None:
-        """Remove what a process killed while writing left behind: nothing of it was committed.
+        """Remove what a process killed while writing left behind, so that what it wrote is absent.
 
         That is the bulk loader's unfinished files (pyoxigraph writes ``bulk-*.sst`` in the
         store and ingests them only at the end; RocksDB ignores the names, so nothing else
-        deletes them), and the scratch graphs of earlier versions, which staged loads.
+        deletes them), the copies of a file's halves being loaded, the scratch graphs of earlier
+        versions, which staged loads, and the graph of a bulk load still marked as under way
+        (`_bulk_load_new`): whole or not, it goes.
         """
         if self.directory is not None:
-            for unfinished in self.directory.glob("bulk-*.sst"):
+            for unfinished in [*self.directory.glob("bulk-*.sst"), *self.directory.glob(_HALF_PREFIX + "*.nt")]:
                 unfinished.unlink(missing_ok=True)
         for graph in list(self._store.named_graphs()):
             if isinstance(graph, ox.NamedNode) and graph.value.startswith(_STAGING_PREFIX):
                 self._store.remove_graph(graph)
+        for mark in list(self._store.quads_for_pattern(None, _LOADING, None, META_GRAPH)):
+            if isinstance(mark.subject, ox.NamedNode):
+                self._forget(mark.subject)
 
     def load_file(self, path: str | Path, graph: str | None = None) -> str:
         """Load (or replace) one source file into its own named graph and return the graph IRI.
@@ -262,13 +350,13 @@ class Store:
         """Parse a triples file straight into a new graph, in Rust, then record the source.
 
         A file under 1 MiB is loaded in one transaction. A larger one goes through pyoxigraph's
-        bulk loader, ~2x faster and ~100 MB lighter per 0.5 M triples than Python quads, which
-        commits once at the end but writes new files into a store directory each time: 12 ms
-        even for a vocabulary of a few hundred triples, 0.2 s of a server's start-up. Either way
-        a file that does not parse writes nothing. The file's digest is taken on a second thread
-        meanwhile (both release the GIL; it is 2.5 s of SHA-256 at 5 M triples). A crash
-        between loading and recording leaves the whole graph without its bookkeeping: absent
-        from `sources()`, and replaced as usual when the file is loaded again.
+        bulk loader (`_bulk_load_new`), ~2x faster and ~100 MB lighter per 0.5 M triples than
+        Python quads, which writes new files into a store directory each time: 12 ms even for
+        a vocabulary of a few hundred triples, 0.2 s of a server's start-up. Either way a file
+        that does not parse writes nothing. The file's digest is taken on a second thread
+        meanwhile (both release the GIL; it is 2.5 s of SHA-256 at 5 M triples). A crash between
+        a small file's transaction and its bookkeeping leaves the graph unrecorded: absent from
+        `sources()`, and replaced as usual when the file is loaded again.
 
         When the quad counts before the load were known (counted, or the store was empty),
         returns them as they are after it, from one count of the store's quads: cheaper than
@@ -281,14 +369,21 @@ class Store:
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(file_digest, path)
             try:
-                load = self._store.bulk_load if Path(path).stat().st_size >= _SMALL_FILE else self._store.load
-                load(path=str(path), format=fmt, base_iri=Path(path).resolve().as_uri(), to_graph=target)
+                size = Path(path).stat().st_size
+                if size < _SMALL_FILE:
+                    self._store.load(path=str(path), format=fmt, base_iri=Path(path).resolve().as_uri(), to_graph=target)
+                    mark = None
+                else:
+                    mark = self._bulk_load_new(Path(path), fmt, target, size)
             except SyntaxError as err:
                 raise LoadError(str(path), err.msg or str(err), err.lineno, err.offset) from err
             except OSError as err:
                 raise LoadError(str(path), f"cannot read the file: {err.strerror or err}") from err
             meta = _meta(target, str(path), {target}, digest.result())
-            self._store.extend(meta)  # a few quads: a transaction, where a bulk write would add files
+            if mark is None:
+                self._store.extend(meta)  # a few quads: a transaction, where a bulk write would add files
+            else:  # the bookkeeping replaces the mark in one transaction
+                self._store.update(f"DELETE DATA {{ {_data_block([mark])} }} ;\nINSERT DATA {{ {_data_block(meta)} }}")
         release_free_memory()
         if before is None:
             return None
@@ -297,6 +392,46 @@ class Store:
         sizes[target] = after - total - len(meta)  # the graph is new, and so is its bookkeeping
         sizes[META_GRAPH] = sizes.get(META_GRAPH, 0) + len(meta)
         return after, sizes
+
+    def _bulk_load_new(self, path: Path, fmt: ox.RdfFormat, target: ox.NamedNode, size: int) -> ox.Quad:
+        """Bulk-load a file into a new graph, marked in the bookkeeping as under way; return the mark.
+
+        Into a store directory on 2 or 3 CPUs a mid-sized N-Triples file loads as two halves
+        side by side (`_halves`). Each load commits on its own, so until the source's
+        bookkeeping replaces the mark, a process killed meanwhile leaves it, and the next open
+        removes the graph, halves and all (`_clean_after_crash`). If a half does not parse,
+        the graph and the mark go at once, and the error names the line in the whole file.
+        """
+        mark = ox.Quad(target, _LOADING, _now(), META_GRAPH)
+        self._store.add(mark)
+        base = path.resolve().as_uri()
+        parts = _halves(path, fmt, size) if self.directory is not None else [(0, size)]
+
+        def load(start: int, end: int, number: int) -> None:
+            if (start, end) == (0, size):
+                self._store.bulk_load(path=str(path), format=fmt, base_iri=base, to_graph=target)
+                return
+            half = self.directory / f"{_HALF_PREFIX}{os.getpid()}-{number}.nt"
+            try:
+                _copy_range(path, start, end, half)
+                self._store.bulk_load(path=str(half), format=fmt, base_iri=base, to_graph=target)
+            finally:
+                half.unlink(missing_ok=True)
+
+        try:
+            if len(parts) == 1:
+                load(*parts[0], 0)
+            else:
+                with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="bulk-load") as pool:
+                    loads = [pool.submit(load, *part, number) for number, part in enumerate(parts)]
+                    failed = next(((part, f.exception()) for part, f in zip(parts, loads) if f.exception()), None)
+                if failed is not None:
+                    (start, _), error = failed
+                    raise _shifted(error, _lines_before(path, start)) if isinstance(error, SyntaxError) else error
+        except BaseException:
+            self._forget(target)
+            raise
+        return mark
 
     @_writes
     def replace_graph(self, graph: str, quads: Iterable[ox.Quad | ox.Triple], source: str,
@@ -370,10 +505,14 @@ class Store:
         target = ox.NamedNode(graph)
         if not any(True for _ in self._store.quads_for_pattern(target, None, None, META_GRAPH)):
             return False
+        self._forget(target)
+        return True
+
+    def _forget(self, target: ox.NamedNode) -> None:
+        """Drop a source's graphs and its bookkeeping in one update."""
         ops = [f"DROP SILENT GRAPH {g}" for g in self._graphs_of(target)]
         ops.append(f"DELETE WHERE {{ GRAPH {META_GRAPH} {{ {target} ?p ?o }} }}")
         self._store.update(" ;\n".join(ops))
-        return True
 
     def _quad_counts(self) -> _Counts:
         """All quads, and quads per named graph, counted once per version of the graph.

@@ -65,6 +65,111 @@ def test_a_new_file_loads_whole_or_not_at_all_however_it_is_loaded(tmp_path: Pat
     assert store.dump() == before and len(store.sources()) == 1
 
 
+def _triples(count: int, start: int = 0) -> str:
+    """`count` N-Triples lines of ~70 bytes, without blank nodes."""
+    return "".join(f"<http://example.org/s{i}> <http://example.org/p> \"value {i}\" .\n" for i in range(start, start + count))
+
+
+@pytest.fixture
+def two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on the 2-core machines the halves are for (pyoxigraph itself splits N-Triples from 4 CPUs up),
+    with halves from 2 MiB rather than 16 (the same code on test files a tenth the size)."""
+    monkeypatch.setattr(store_module.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(store_module, "_HALVES_FROM", 2 << 20)
+
+
+def test_a_mid_sized_n_triples_file_loads_as_two_halves_into_the_same_graph(tmp_path: Path, two_cpus: None) -> None:
+    path = write(tmp_path, "big.nt", _triples(60_000))  # ~4 MiB
+    assert len(store_module._halves(path, ox.RdfFormat.N_TRIPLES, path.stat().st_size)) == 2
+    halves = Store(tmp_path / "halves")
+    graph = halves.load_file(path)
+    whole = Store(None)  # in memory: one load of the whole file
+    assert whole.load_file(path) == graph
+    assert set(halves._store) == set(whole._store) - {q for q in whole._store if q.graph_name == store_module.META_GRAPH} \
+        | {q for q in halves._store if q.graph_name == store_module.META_GRAPH}
+    assert [(s.graph, s.quads) for s in halves.sources()] == [(graph, 60_000)]
+    assert not list(halves._store.quads_for_pattern(None, store_module._LOADING, None, None)), "the mark is gone"
+
+
+@pytest.mark.parametrize("where", ["first half", "second half"])
+def test_a_half_that_does_not_parse_names_the_files_line_and_changes_nothing(tmp_path: Path, two_cpus: None,
+                                                                           where: str) -> None:
+    store = Store(tmp_path / "store")
+    store.load_file(write(tmp_path, "good.ttl", TTL))
+    before = store.dump()
+    bad_line = 10_001 if where == "first half" else 100_001  # of 110 000 lines
+    text = _triples(bad_line - 1) + "<http://example.org/s> <http://example.org/p> oops .\n" + _triples(110_000 - bad_line,
+                                                                                                     bad_line)
+    bad = write(tmp_path, "bad.nt", text)
+    [(_, cut), _] = store_module._halves(bad, ox.RdfFormat.N_TRIPLES, bad.stat().st_size)
+    assert (text.encode()[:cut].count(b"\n") >= bad_line) == (where == "first half")
+    with pytest.raises(LoadError) as caught:
+        store.load_file(bad)
+    assert caught.value.line == bad_line and caught.value.column is not None
+    assert f"line {bad_line} " in caught.value.message
+    assert store.dump() == before
+
+
+def test_blank_nodes_keep_a_file_whole_so_a_label_in_both_halves_stays_one_node(tmp_path: Path,
+                                                                                 two_cpus: None) -> None:
+    text = "_:x <http://example.org/p> \"first\" .\n" + _triples(60_000) + "_:x <http://example.org/p> \"last\" .\n"
+    path = write(tmp_path, "blank.nt", text)
+    assert store_module._halves(path, ox.RdfFormat.N_TRIPLES, path.stat().st_size) == [(0, path.stat().st_size)]
+    store = Store(tmp_path / "store")
+    store.load_file(path)
+    subjects = {r["s"] for r in store.select('SELECT ?s WHERE { ?s <http://example.org/p> ?o FILTER(isBlank(?s)) }')}
+    assert len(subjects) == 1
+
+
+def test_halves_only_where_they_help(tmp_path: Path, two_cpus: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not for Turtle, small files, or 4 CPUs and more (pyoxigraph's own split), nor in memory."""
+    nt = write(tmp_path, "a.nt", _triples(60_000))
+    size = nt.stat().st_size
+    assert store_module._halves(nt, ox.RdfFormat.TURTLE, size) == [(0, size)]
+    small = write(tmp_path, "small.nt", _triples(20_000))
+    assert store_module._halves(small, ox.RdfFormat.N_TRIPLES, small.stat().st_size) == [(0, small.stat().st_size)]
+    monkeypatch.setattr(store_module.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert store_module._halves(nt, ox.RdfFormat.N_TRIPLES, size) == [(0, size)]
+
+
+def test_opening_a_store_removes_a_bulk_load_still_marked_as_under_way(tmp_path: Path) -> None:
+    """What a kill between the halves' commits, or before the bookkeeping, leaves: the graph goes at the next open."""
+    store = Store(tmp_path / "store")
+    kept = store.load_file(write(tmp_path, "a.ttl", TTL))
+    half = ox.NamedNode("file:///half.nt")
+    store._store.add(ox.Quad(half, store_module._LOADING, store_module._now(), store_module.META_GRAPH))
+    store._store.bulk_extend(ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), ox.NamedNode("http://example.org/p"),
+                                     ox.Literal(str(i)), half) for i in range(100))
+    before = {q for q in store._store if q.graph_name != half and q.subject != half}
+    del store
+    reopened = Store(tmp_path / "store")
+    assert set(reopened._store) == before
+    assert [s.graph for s in reopened.sources()] == [kept]
+
+
+def test_a_bulk_load_killed_at_any_moment_leaves_its_source_whole_or_absent(tmp_path: Path) -> None:
+    """SIGKILL a process bulk-loading a new N-Triples source (in halves on 2-3 CPUs) at several moments."""
+    path = write(tmp_path, "big.nt", _triples(260_000))  # ~18 MiB: halves from 16 MiB; ~1.5 s to load
+    assert path.stat().st_size >= store_module._HALVES_FROM
+    for delay in (0.3, 0.6, 0.9, 1.2, 1.5, 1.8):
+        folder = tmp_path / f"store-{delay}"
+        Store(folder).load_file(write(tmp_path, "a.ttl", TTL))
+        child = subprocess.Popen([sys.executable, "-c", "import sys; from graph_service.store import Store; "
+                                  "Store(sys.argv[1]).load_file(sys.argv[2])", str(folder), str(path)])
+        try:
+            child.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        store = Store(folder)
+        sizes = {s.graph: s.quads for s in store.sources()}
+        graph = path.resolve().as_uri()
+        in_graph = sum(1 for _ in store._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+        assert in_graph in (0, 260_000), (delay, in_graph)
+        assert sizes.get(graph, 0) == in_graph, (delay, sizes)
+        assert len(sizes) == 1 + (in_graph > 0)
+
+
 def rows(store: Store, sparql: str) -> list[dict]:
     """The rows of an ad-hoc query through Store.query, the dataset users see."""
     solutions = store.query(sparql)
