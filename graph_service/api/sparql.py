@@ -177,16 +177,24 @@ def changed(request: Request) -> None:
 
 
 def warm(app: FastAPI) -> None:
-    """Read the graph into the service's caches and the query workers now, in the background."""
-    if isinstance(app.state.store, Store):
-        app_pool(app).warm()
-    threading.Thread(target=_warm_service, args=(app.state.service,), daemon=True, name="service-warm").start()
+    """Read the graph into the service's caches, then into the query workers, in the background."""
+    pool = app_pool(app) if isinstance(app.state.store, Store) else None
+    threading.Thread(target=_warm_service, args=(app.state.service, pool), daemon=True, name="service-warm").start()
 
 
-def _warm_service(service: Service) -> None:
-    """The service's warm-up, on every CPU: its reads run outside the GIL (see `affinity.use_every_cpu`)."""
+def _warm_service(service: Service, pool: QueryPool | None = None) -> None:
+    """The service's warm-up on every CPU (its reads run outside the GIL: `affinity.use_every_cpu`), then the pool's.
+
+    The service first: a gap waits for its records, while a /sparql query that comes before
+    the workers have loaded starts one itself. Loading side by side, the workers (each
+    compacting its own copy of a store just bulk-loaded) took the cores from those reads.
+    """
     use_every_cpu()
-    service.warm()
+    try:
+        service.warm()
+    finally:
+        if pool is not None:
+            pool.warm()
 
 
 def _description(request: Request, accept: str | None) -> Response:

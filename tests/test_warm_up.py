@@ -1,7 +1,7 @@
-"""`serve --one-cpu`: the server's threads on one CPU, its start-up warm-up on every CPU it may use.
+"""serve's start-up warm-up: the service's records before the query workers, on every CPU it may use.
 
-Run in a child process: pinning changes the calling thread's CPUs, and this test process's
-threads must keep theirs.
+Under `serve --one-cpu` the server's threads stay on one CPU. The CPU checks run in a child
+process: pinning changes the calling thread's CPUs, and this test process's threads must keep theirs.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import subprocess
 import sys
 
 import pytest
+
+from graph_service.api.sparql import _warm_service
 
 # The server's main thread is pinned, then starts the warm-up as `sparql.warm` does; the warm-up,
 # like Service.warm, reads on threads of its own. Each thread reports the CPUs it may use.
@@ -62,3 +64,29 @@ def test_without_one_cpu_the_warm_up_keeps_the_cpus_it_has() -> None:
     seen = json.loads(run.stdout)
     mine = sorted(os.sched_getaffinity(0))
     assert seen["server"] == seen["warm-up"] == seen["its reads"] == mine
+
+
+class _Recorder:
+    """A service or pool that notes, in a shared list, when its warm-up ran."""
+
+    def __init__(self, name: str, log: list[str], fails: bool = False):
+        self.name, self.log, self.fails = name, log, fails
+
+    def warm(self) -> None:
+        self.log.append(self.name)
+        if self.fails:
+            raise RuntimeError("the store went away")
+
+
+def test_the_services_records_are_read_before_the_query_workers_load() -> None:
+    """A gap waits for the records; a /sparql query that comes first starts a worker itself."""
+    log: list[str] = []
+    _warm_service(_Recorder("service", log), _Recorder("pool", log))  # type: ignore[arg-type]
+    assert log == ["service", "pool"]
+
+
+def test_the_query_workers_load_even_when_the_services_warm_up_fails() -> None:
+    log: list[str] = []
+    with pytest.raises(RuntimeError):
+        _warm_service(_Recorder("service", log, fails=True), _Recorder("pool", log))  # type: ignore[arg-type]
+    assert log == ["service", "pool"]
