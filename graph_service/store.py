@@ -4,7 +4,9 @@ Each source file lives in its own named graph so it can be replaced or removed a
 Loading is atomic: a file is parsed completely before anything is written, then one
 transaction writes it: a plain insert for a new graph, or for a replaced one an update that
 deletes and inserts only what changed (copying a large graph through a scratch graph took
-~13 s per 240 000 quads on disk).
+~13 s per 240 000 quads on disk). A new graph bulk-loaded in two halves commits twice; it is
+marked as under way until its bookkeeping is written, and opening a store drops a graph whose
+mark is still there.
 """
 
 from __future__ import annotations
@@ -195,9 +197,10 @@ def _halves(path: Path, fmt: ox.RdfFormat, size: int) -> list[tuple[int, int]]:
     triples into a store directory: 1.8-2.5 s against 3.4-4.3 s, the same peak memory). Past
     a batch the loader already parses one batch while it writes the last, and two loaders
     would hold twice the memory. Below 16 MiB `serve` gained nothing: it waits ~0.5 s for its
-    web imports anyway, and a 6 MB file answered 0.1 s later in halves. Only N-Triples can be cut at any line, and only without
-    blank nodes: each load names its blank nodes anew, so one label in both halves would
-    become two nodes (any ``_:``, even in a literal, keeps the file whole).
+    web imports anyway, and a 6 MB file answered 0.1 s later in halves. Only N-Triples can be
+    cut at any line, and only without blank nodes: each load names its blank nodes anew, so
+    one label in both halves would become two nodes (any ``_:``, even in a literal, keeps the
+    file whole).
     """
     whole = [(0, size)]
     if fmt != ox.RdfFormat.N_TRIPLES or not _HALVES_FROM <= size < _HALVES_BELOW:
@@ -407,10 +410,7 @@ class Store:
         base = path.resolve().as_uri()
         parts = _halves(path, fmt, size) if self.directory is not None else [(0, size)]
 
-        def load(start: int, end: int, number: int) -> None:
-            if (start, end) == (0, size):
-                self._store.bulk_load(path=str(path), format=fmt, base_iri=base, to_graph=target)
-                return
+        def load_half(start: int, end: int, number: int) -> None:
             half = self.directory / f"{_HALF_PREFIX}{os.getpid()}-{number}.nt"
             try:
                 _copy_range(path, start, end, half)
@@ -420,10 +420,10 @@ class Store:
 
         try:
             if len(parts) == 1:
-                load(*parts[0], 0)
+                self._store.bulk_load(path=str(path), format=fmt, base_iri=base, to_graph=target)
             else:
                 with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="bulk-load") as pool:
-                    loads = [pool.submit(load, *part, number) for number, part in enumerate(parts)]
+                    loads = [pool.submit(load_half, *part, number) for number, part in enumerate(parts)]
                     failed = next(((part, f.exception()) for part, f in zip(parts, loads) if f.exception()), None)
                 if failed is not None:
                     (start, _), error = failed
