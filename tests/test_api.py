@@ -66,6 +66,27 @@ def test_labels_follow_accept_language(client: TestClient, header, query, expect
     assert body["labels"][MINI + "cred2"] == expected
 
 
+_LABELLED = [("post", "/api/gap", {"json": {"target": MINI + "senior"}}),
+             ("get", "/api/ladder", {"params": {"from": MINI + "junior", "to": MINI + "senior"}}),
+             ("get", "/api/ladder/reachable", {"params": {"from": MINI + "junior"}}),
+             ("get", "/api/coverage", {}), ("get", "/api/credentials", {}), ("get", "/api/roles", {}),
+             ("get", "/api/competences", {}), ("get", "/api/resource", {"params": {"iri": MINI + "cred1"}})]
+
+
+@pytest.mark.parametrize("method,path,ask", _LABELLED)
+def test_every_labelled_route_takes_lang_and_refuses_another(client: TestClient, method, path, ask) -> None:
+    params = ask.get("params", {})
+    english = client.request(method, path, **{**ask, "params": {**params, "lang": "en"}},
+                             headers={"Accept-Language": "sv"})
+    assert english.status_code == 200
+    german = client.request(method, path, **{**ask, "params": {**params, "lang": "de"}})
+    assert german.status_code == 422
+    assert german.json()["field"] == "lang" and german.json()["value"] == "de"
+    operation = client.get("/openapi.json").json()["paths"][path][method]
+    (lang,) = [p for p in operation["parameters"] if p["name"] == "lang"]
+    assert lang["in"] == "query" and not lang.get("required", False)
+
+
 @pytest.mark.parametrize("payload,field,value", [
     ({"holds": [], "target": MINI + "nobody"}, "target", MINI + "nobody"),
     ({"holds": [], "target": MINI + "cred1"}, "target", MINI + "cred1"),

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from ..schemas import ErrorBody
 from ..sparql_protocol import ProtocolError
+from .deps import settings_of
 
 _KINDS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 406: "not_acceptable",
           413: "payload_too_large", 415: "unsupported_media_type", 500: "server_error", 501: "not_implemented",
@@ -26,7 +27,7 @@ def check_write_access(request: Request, authorization: str | None) -> None:
 
     :raises ProtocolError: 403 when writes are disabled or the token is wrong, 401 when it is missing.
     """
-    token = request.app.state.settings.sparql_token
+    token = settings_of(request).sparql_token
     if token is None:
         raise ProtocolError(403, "writes are disabled on this server: start it with a token "
                                  "(graph-service serve --token-file FILE) to allow them")

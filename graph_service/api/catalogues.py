@@ -22,6 +22,7 @@ from ..schemas import ErrorBody
 from ..sparql_protocol import ProtocolError
 from ..store import Store
 from .access import check_write_access, protocol_error, write_lock
+from .deps import store_of
 from .sparql import changed
 
 router = APIRouter(prefix="/api", tags=["catalogues"])
@@ -111,7 +112,7 @@ def _import(request: Request, body: bytes, content_type: str | None, authorizati
     """Check the token, read the sheets, import them under the write lock, then refresh the caches."""
     try:
         check_write_access(request, authorization)
-        store = request.app.state.store
+        store = store_of(request)
         if not isinstance(store, Store):
             raise ProtocolError(501, "catalogues are imported into the embedded store only: over an external "
                                      "endpoint, import into a store directory and load it with graph-service load")

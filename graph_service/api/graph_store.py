@@ -18,6 +18,7 @@ from ..schemas import ErrorBody
 from ..sparql_protocol import DEFAULT_GRAPH, GRAPH_TYPES, ProtocolError, negotiate, parse_accept
 from ..store import Store
 from .access import check_write_access, protocol_error, write_lock
+from .deps import store_of
 from .sparql import changed
 
 router = APIRouter(tags=["sparql"])
@@ -51,7 +52,7 @@ def _target(request: Request) -> str | None:
 
     :raises ProtocolError: 400 unless exactly one valid graph is addressed, 501 over an external endpoint.
     """
-    if not isinstance(request.app.state.store, Store):
+    if not isinstance(store_of(request), Store):
         raise ProtocolError(501, "the graph store runs on the embedded store only: "
                                  "use the external server's own Graph Store endpoint")
     params = request.query_params
@@ -69,7 +70,7 @@ def _target(request: Request) -> str | None:
 def _read(request: Request, accept: str | None, head: bool) -> Response:
     """Serialise the addressed graph."""
     graph = _target(request)
-    store = request.app.state.store
+    store = store_of(request)
     if graph is not None and not store.has_graph(graph):
         raise ProtocolError(404, f"there is no graph <{graph}>")
     media = negotiate(parse_accept(accept), GRAPH_TYPES, DEFAULT_GRAPH)
@@ -107,7 +108,7 @@ def _write(request: Request, method: str, body: bytes, content_type: str | None,
     """PUT (replace), POST (merge) or DELETE the addressed graph."""
     check_write_access(request, authorization)
     graph = _target(request)
-    store = request.app.state.store
+    store = store_of(request)
     triples = _parse(body, content_type, graph) if method != "DELETE" else []
     with write_lock(request):
         existed = graph is None or store.has_graph(graph)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from .deps import SettingsDep, StoreDep, json_response
+from .deps import json_response, settings_of, store_of
 
 router = APIRouter(tags=["health"])
 
@@ -28,7 +28,8 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, summary="Service status and loaded sources")
-def health(store: StoreDep, settings: SettingsDep) -> Response:
+def health(request: Request) -> Response:
     """Say the service is up, how many quads it holds and from which files."""
+    store, settings = store_of(request), settings_of(request)
     sources = [SourceInfo(graph=s.graph, path=s.path, quads=s.quads) for s in store.sources()]
     return json_response(Health(status="ok", quads=len(store), sources=sources, warnings=list(settings.warnings)))

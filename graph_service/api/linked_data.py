@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from .. import linked_data as ld
 from ..schemas import ErrorBody
 from ..settings import Settings
-from .deps import LanguageDep, SettingsDep, StoreDep
+from .deps import LanguageParam, language, settings_of, store_of
 
 NS_PATH = "/ns"
 Format = Literal["ttl", "jsonld", "nt", "rdf", "html"]
@@ -73,17 +73,16 @@ def _answer(body: bytes | str, fmt: str, self_path: str) -> Response:
 
 def describe_resource(
     request: Request,
-    store: StoreDep,
-    settings: SettingsDep,
-    lang: LanguageDep,
     local: Annotated[str, Path(description="the IRI's path under the data base, e.g. credential/vk-01 or ibic",
                                examples=["credential/vk-01", "role/drifttekniker"])],
     fmt: FormatParam = None,
+    lang: LanguageParam = None,
 ) -> Response:
     """Describe the IRI `{linked_data_base}{local}` in the format Accept (or ?format) asks for."""
     chosen = fmt or ld.negotiate_format(request.headers.get("accept"))
     if chosen is None:
         return _not_acceptable(request)
+    store, settings, lang = store_of(request), settings_of(request), language(request, lang)
     iri = settings.linked_data_base + local
     languages = (settings.default_language, settings.fallback_language)
     description = ld.describe(store, iri, languages)
@@ -96,11 +95,12 @@ def describe_resource(
     return _answer(ld.serialize(description.triples, chosen), chosen, self_path)
 
 
-def ontology(request: Request, settings: SettingsDep, lang: LanguageDep, fmt: FormatParam = None) -> Response:
+def ontology(request: Request, fmt: FormatParam = None, lang: LanguageParam = None) -> Response:
     """The mm: ontology: ontology/core.ttl as it is for Turtle, converted for the other formats, or a page."""
     chosen = fmt or ld.negotiate_format(request.headers.get("accept"))
     if chosen is None:
         return _not_acceptable(request)
+    settings, lang = settings_of(request), language(request, lang)
     data, triples = ld.ontology_triples()
     if chosen == "html":
         linker = ld.Linker(settings.linked_data_base, settings.linked_data_path, NS_PATH)

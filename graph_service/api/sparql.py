@@ -25,6 +25,7 @@ from ..store import Store
 from ..sparql_protocol import (DEFAULT_GRAPH, FORM_MEDIA, GRAPH_TYPES, QUERY_MEDIA, RESULT_TYPES, UPDATE_MEDIA,
                                ProtocolError, Rendered, negotiate, parse_accept, refuse_unsafe, service_description)
 from .access import check_write_access, protocol_error, write_lock
+from .deps import settings_of, store_of
 
 router = APIRouter(tags=["sparql"])
 _OK = {"description": "query results, in the format the Accept header asks for",
@@ -87,7 +88,7 @@ async def _capped_body(request: Request) -> bytes:
 
     :raises ProtocolError: 413 when the declared or actual size passes it.
     """
-    limit = request.app.state.settings.max_query_bytes
+    limit = settings_of(request).max_query_bytes
     refusal = ProtocolError(413, f"the body is larger than the {limit} bytes this endpoint takes for a query "
                                  "or update: split it, use VALUES in several requests, or load data through "
                                  "/graph-store or graph-service load")
@@ -118,8 +119,8 @@ def _with_base(request: Request, text: str) -> str:
 def _run_query(request: Request, text: str, accept: str | None, defaults: list[str], named: list[str]) -> Response:
     """Run a query in a worker, mapping protocol failures to their status."""
     refuse_unsafe(text, update=False)
-    store = request.app.state.store
-    cap = request.app.state.settings.row_cap
+    store = store_of(request)
+    cap = settings_of(request).row_cap
     job = Job(_with_base(request, text), tuple(parse_accept(accept)), tuple(defaults), tuple(named), cap)
     if not isinstance(store, Store):
         return _respond(_remote(store, job), cap)
@@ -152,12 +153,12 @@ def _run_update(request: Request, text: str, authorization: str | None, using: l
         raise ProtocolError(400, "using-graph-uri / using-named-graph-uri are not supported: "
                                  "write USING / USING NAMED (or GRAPH) in the update itself")
     refuse_unsafe(text, update=True)
-    if not isinstance(request.app.state.store, Store):
+    if not isinstance(store_of(request), Store):
         raise ProtocolError(501, "this server forwards no updates to its external endpoint: "
                                  "update the external server directly, or use graph-service load")
     with write_lock(request):
         try:
-            request.app.state.store.update(_with_base(request, text))
+            store_of(request).update(_with_base(request, text))
         except SyntaxError as err:
             raise ProtocolError(400, f"the update does not parse: {err}") from err
         except (OSError, ValueError, RuntimeError) as err:
@@ -201,8 +202,8 @@ def _description(request: Request, accept: str | None) -> Response:
     """The service description, as Turtle unless another RDF format is asked for."""
     media = negotiate(parse_accept(accept), GRAPH_TYPES, DEFAULT_GRAPH) or DEFAULT_GRAPH
     endpoint = str(request.url.replace(query=""))
-    triples = service_description(endpoint, request.app.state.settings.sparql_token is not None,
-                                  [g.value for g in request.app.state.store.named_graphs()
+    triples = service_description(endpoint, settings_of(request).sparql_token is not None,
+                                  [g.value for g in store_of(request).named_graphs()
                                    if isinstance(g, ox.NamedNode)])
     fmt = GRAPH_TYPES[media]
     return Response(ox.serialize(triples, format=fmt), media_type=fmt.media_type)

@@ -11,7 +11,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from ..api.deps import negotiate_language
+from ..api.deps import language, settings_of
 from ..linked_data import Linker
 from ..namespaces import PREFIXES
 from ..settings import Settings
@@ -31,11 +31,8 @@ def environment() -> jinja2.Environment:
 
 
 def page_language(request: Request, lang: str | None) -> str:
-    """sv or en: from ?lang when valid, else Accept-Language, else the server's default (Swedish)."""
-    if lang in LANGUAGES:
-        return lang
-    settings: Settings = request.app.state.settings
-    return negotiate_language(request.headers.get("accept-language"), settings.default_language)
+    """sv or en: from ?lang when valid (a page ignores any other), else Accept-Language, else the server's default."""
+    return language(request, lang if lang in LANGUAGES else None)
 
 
 def compact(iri: str) -> str:
@@ -89,7 +86,7 @@ def render(request: Request, template: str, lang: str, *, status: int = 200, tit
            **context: Any) -> HTMLResponse:
     """Render a page template with the shared context (words, links, language switch) into a response."""
     t = Translator(lang)
-    settings: Settings = request.app.state.settings
+    settings = settings_of(request)
     other = request.url.include_query_params(lang=t.other)
     switch = f"{other.path}?{other.query}"
     html = environment().get_template(template).render(

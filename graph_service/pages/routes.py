@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from ..service import Service
-from ..settings import Settings
+from ..api.deps import service_of, settings_of
 from .credential import credential_view
 from .explorer import explore, filter_value
 from .i18n import Translator
@@ -23,11 +22,6 @@ LangParam = Annotated[str | None, Query(description="page language, sv or en (ov
 _UNUSABLE = {"description": "input the page cannot use, explained on the page", "content": {"text/html": {}}}
 _PAGE = {"response_class": HTMLResponse, "responses": {422: _UNUSABLE}}
 _STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
-
-
-def _service(request: Request) -> Service:
-    """The app's Service (answers over the loaded graph)."""
-    return request.app.state.service
 
 
 def _canonical_target(vocabulary: Vocabulary, target: str | None) -> str | None:
@@ -48,14 +42,14 @@ def path_finder(
 ) -> Response:
     """For counsellors: the career ladder, the missing competences, the plan and what nothing can bridge."""
     language = page_language(request, lang)
-    t, service = Translator(language), _service(request)
+    t, service = Translator(language), service_of(request)
     vocabulary = Vocabulary(service)
     held, unknown = resolve_holds(vocabulary, holds)
     canonical = [item.value for item in held]
     goal = _canonical_target(vocabulary, target)
     if not unknown and (canonical != holds or goal != target):
         # a label or an empty field in the URL: send the browser to the address worth bookmarking
-        links = Links(request.app.state.settings, language)
+        links = Links(settings_of(request), language)
         return RedirectResponse(links.page("/", holds=canonical, target=goal), status_code=303)
     context = {"vocabulary": vocabulary, "held": held, "target_value": target or "", "error": None, "result": None,
                "typed": unknown[0] if unknown else "", "examples": examples(service, vocabulary, language),
@@ -88,7 +82,7 @@ def gap_explorer(
     """For curriculum designers: roles × required competences and IBIC life areas × care-plan sections."""
     language = page_language(request, lang)
     chosen_sector, chosen_eqf = filter_value(sector), filter_value(eqf)
-    result = explore(_service(request), language, chosen_sector, chosen_eqf)
+    result = explore(service_of(request), language, chosen_sector, chosen_eqf)
     return render(request, "explore.html", language, title=Translator(language)("explore_title"), result=result,
                   sector=chosen_sector, eqf=chosen_eqf)
 
@@ -103,9 +97,9 @@ def credential_page(
 ) -> Response:
     """A credential with its outcomes by dimension, levels, life areas, prerequisites and what it leads to."""
     language = page_language(request, lang)
-    settings: Settings = request.app.state.settings
+    settings = settings_of(request)
     t = Translator(language)
-    view = credential_view(_service(request), settings.linked_data_base + "credential/" + code, language)
+    view = credential_view(service_of(request), settings.linked_data_base + "credential/" + code, language)
     if view is None:
         return render(request, "not_found.html", language, status=404, title=t("credential_not_found", code=code),
                       code=code)
