@@ -33,8 +33,8 @@ def credentials(
     def iri(value: str | None) -> str | None:
         return expand(value) if value else None
 
-    found = service_of(request).credentials(language(request, lang), sector=iri(sector), eqf=iri(eqf), seqf=iri(seqf), life_area=iri(lifeArea),
-                                section=iri(section), text=q)
+    found = service_of(request).credentials(language(request, lang), sector=iri(sector), eqf=iri(eqf), seqf=iri(seqf),
+                                            life_area=iri(lifeArea), section=iri(section), text=q)
     return json_response(_CREDENTIALS.dump_json(found, by_alias=True))
 
 
