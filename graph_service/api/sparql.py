@@ -25,7 +25,7 @@ from ..store import Store
 from ..sparql_protocol import (DEFAULT_GRAPH, FORM_MEDIA, GRAPH_TYPES, QUERY_MEDIA, RESULT_TYPES, UPDATE_MEDIA,
                                ProtocolError, Rendered, negotiate, parse_accept, refuse_unsafe, service_description)
 from .access import check_write_access, protocol_error, write_lock
-from .deps import settings_of, store_of
+from .deps import service_of, settings_of, store_of
 
 router = APIRouter(tags=["sparql"])
 _OK = {"description": "query results, in the format the Accept header asks for",
@@ -169,11 +169,11 @@ def _run_update(request: Request, text: str, authorization: str | None, using: l
 
 def changed(request: Request) -> None:
     """The graph was written: query workers reload, the service re-reads its records."""
-    state = request.app.state
-    if getattr(state, "query_pool", None) is not None:
-        state.query_pool.invalidate()
-    state.service.refresh()
-    if state.settings.warm_up:
+    pool = getattr(request.app.state, "query_pool", None)
+    if pool is not None:
+        pool.invalidate()
+    service_of(request).refresh()
+    if settings_of(request).warm_up:
         warm(request.app)
 
 
