@@ -14,6 +14,7 @@ from typing import Iterator, Mapping, Protocol, Sequence
 import pyoxigraph as ox
 
 from .model import Catalogue, Credential, Role
+from .namespaces import MM
 from .queries import named_queries
 
 
@@ -47,23 +48,34 @@ def _number(value: str | None) -> float | None:
         return None
 
 
-def load_catalogue(store: Selectable) -> Catalogue:
-    """Read credentials, roles and competences from the store into a Catalogue.
+FACETS = {MM + n: n for n in ("eqfLevel", "seqfLevel", "sector", "lifeArea", "carePlanSection", "workloadHours",
+                               "ects", "passThreshold", "prerequisite", "teaches", "entryLevel", "illustrative")}
+"""The credential-facets query's properties, by the short name the facets are kept under."""
 
-    A credential without ``mm:workloadHours`` counts 0 hours (its ECTS are kept in the graph
-    but not converted: the contract optimises hours only).
+Facets = dict[str, dict[str, list[str]]]
+"""Per credential IRI, each facet's values as text (IRIs as they are, literals by their lexical form)."""
+
+
+def load_catalogue(store: Selectable) -> Catalogue:
+    """Read credentials, roles and competences from the store into a Catalogue."""
+    return read_catalogue(store)[0]
+
+
+def read_catalogue(store: Selectable) -> tuple[Catalogue, Facets]:
+    """The planner's records and every credential's browsable facets, from one read of the credentials.
+
+    The records' workload, competences taught and prerequisites are facets too: read once, the
+    credentials cost one query of a hash join instead of two (S = 10 000 roles on disk: the
+    records and facets took 26 s and 13 s read apart). A credential without
+    ``mm:workloadHours`` counts 0 hours (its ECTS are kept in the graph but not converted: the
+    contract optimises hours only).
     """
-    hours: dict[str, float] = {}
-    teaches: dict[str, set[str]] = defaultdict(set)
-    prereqs: dict[str, set[str]] = defaultdict(set)
+    facets: Facets = defaultdict(lambda: defaultdict(list))
+    for row in _run(store, "credential-facets"):
+        facets[name(row["credential"])][FACETS[row["facet"]]].append(name(row["value"]))
     for row in _run(store, "catalogue-credentials"):
-        iri = name(row["credential"])
-        value = _number(row.get("hours"))
-        hours[iri] = max(hours.get(iri, 0.0), value or 0.0)
-        if "teaches" in row:
-            teaches[iri].add(name(row["teaches"]))
-        if "prerequisite" in row:
-            prereqs[iri].add(name(row["prerequisite"]))
+        facets[name(row["credential"])]  # a credential with no facet is still one
+    credentials = {iri: _credential(iri, values) for iri, values in facets.items()}
     requires: dict[str, set[str]] = {}
     nexts: dict[str, set[str]] = defaultdict(set)
     for row in _run(store, "catalogue-roles"):
@@ -74,11 +86,14 @@ def load_catalogue(store: Selectable) -> Catalogue:
         if "next" in row:
             nexts[iri].add(name(row["next"]))
     competences = frozenset(name(row["competence"]) for row in _run(store, "catalogue-competences"))
-    credentials = {
-        iri: Credential(iri, hours[iri], frozenset(teaches[iri]), frozenset(prereqs[iri])) for iri in hours
-    }
     roles = {iri: Role(iri, frozenset(requires[iri]), frozenset(nexts[iri])) for iri in requires}
-    return Catalogue(credentials, roles, competences - set(credentials) - set(roles))
+    return Catalogue(credentials, roles, competences - set(credentials) - set(roles)), facets
+
+
+def _credential(iri: str, facets: dict[str, list[str]]) -> Credential:
+    """A credential's record from its facets; the largest numeric workload, never below 0 hours."""
+    hours = max([0.0, *(h for h in map(_number, facets.get("workloadHours", ())) if h is not None)])
+    return Credential(iri, hours, frozenset(facets.get("teaches", ())), frozenset(facets.get("prerequisite", ())))
 
 
 def labels(store: Selectable, langs: Sequence[str], fallback: str = "en") -> dict[str, dict[str, str]]:

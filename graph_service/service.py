@@ -16,17 +16,13 @@ import pyoxigraph as ox
 
 from . import planner
 from .cache import GraphCache
-from .catalogue import Selectable, labels, load_catalogue, name
+from .catalogue import Facets, Selectable, labels, read_catalogue
 from .memory import release_free_memory
 from .model import Catalogue
-from .namespaces import MM, RDF
+from .namespaces import RDF
 from .queries import named_queries
 from .schemas import (ConceptSummary, CoverageAnswer, CoverageCell, CredentialSummary, GapAnswer, LadderAnswer,
                       LadderStep, ReachableAnswer, ResourceView, RoleCoverage, Statement)
-
-_FACETS = {MM + n: n for n in ("eqfLevel", "seqfLevel", "sector", "lifeArea", "carePlanSection", "workloadHours",
-                                "ects", "passThreshold", "prerequisite", "teaches", "entryLevel", "illustrative")}
-
 
 class UnknownResource(LookupError):
     """The graph says nothing about an IRI."""
@@ -44,8 +40,8 @@ class Service:
         self.time_limit = time_limit
         self.fallback = fallback_language
         self._languages = sorted({fallback_language, "sv", "en"})  # the pages' languages and the fallback
-        # Records, labels, facets and coverage per language: each built on its own, so at 10 000 roles
-        # a lookup that needs only the labels does not wait minutes behind the records.
+        # Records (with the facets), labels and coverage per language: each built on its own, so at
+        # 10 000 roles a lookup that needs only the labels does not wait behind the records.
         self._cache = GraphCache()
 
     def refresh(self) -> None:
@@ -53,19 +49,17 @@ class Service:
         self._cache.clear()
 
     def warm(self) -> None:
-        """Read the labels, records, facets and coverage now, then exempt them from garbage collection.
+        """Read the labels, the records with the credentials' facets, and coverage now, then freeze them.
 
-        At 10 000 roles reading them takes a minute, better spent at start-up than in the first
-        request. Their queries run without the GIL (`Store.value_rows`), so two reads share two
-        cores; what a gap needs, the labels and the records, is read first, and the facets as
-        soon as one of those ends (in `serve` at S = 10 000 on disk the first gap came 19-20 s
-        after the server answered, against 31-32 s with all three read side by side). Frozen,
-        the long-lived records no longer make full collections slow; what reading them freed
-        goes back to the operating system.
+        At 10 000 roles reading them takes most of a minute, better spent at start-up than in the
+        first request. Their queries run without the GIL (`Store.value_rows`), so the labels and
+        the records, the two reads a gap needs, share the two cores. Frozen (exempt from garbage
+        collection), the long-lived records no longer make full collections slow; what reading
+        them freed goes back to the operating system.
         """
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="service-warm") as pool:
             reads = [pool.submit(self.labels, self.fallback),  # every language the pages offer, in one read
-                     pool.submit(self.catalogue), pool.submit(self._credential_facets)]
+                     pool.submit(self._records)]
             for read in reads:
                 read.result()
         for lang in self._languages:
@@ -75,7 +69,11 @@ class Service:
 
     def catalogue(self) -> Catalogue:
         """The planner's records of the graph (cached)."""
-        return self._cache.get("catalogue", lambda: load_catalogue(self.store))
+        return self._records()[0]
+
+    def _records(self) -> tuple[Catalogue, Facets]:
+        """The records and the credentials' facets, read together once per graph."""
+        return self._cache.get("records", lambda: read_catalogue(self.store))
 
     def labels(self, lang: str) -> dict[str, str]:
         """Labels in `lang`, falling back to the fallback language, then any (cached).
@@ -199,18 +197,9 @@ class Service:
         return [CoverageCell(iri=iri, label=names.get(iri), credentials=sorted(set(creds)))
                 for iri, creds in sorted(found.items())]
 
-    def _credential_facets(self) -> dict[str, dict[str, list[str]]]:
-        """Every credential's browsable facets: the values' lexical forms, shared strings (cached).
-
-        Strings, not pyoxigraph terms: at 1 000 roles the 0.2 M values are mostly a few levels,
-        sectors and competences, and as shared strings weigh ~20 MB less than a term object each.
-        """
-        def build() -> dict[str, dict[str, list[str]]]:
-            facets: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-            for row in self.store.value_rows(named_queries()["credential-facets"].text):
-                facets[name(row["credential"])][_FACETS[row["facet"]]].append(name(row["value"]))
-            return facets
-        return self._cache.get("facets", build)
+    def _credential_facets(self) -> Facets:
+        """Every credential's browsable facets, read with the records (cached with them)."""
+        return self._records()[1]
 
     def credentials(self, lang: str = "sv", *, sector: str | None = None, eqf: str | None = None,
                     seqf: str | None = None, life_area: str | None = None, section: str | None = None,

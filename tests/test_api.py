@@ -182,6 +182,20 @@ def test_browse_credentials_with_filters(client: TestClient) -> None:
     assert found[0]["workloadHours"] == 8.0 and found[0]["teaches"] == [MINI + "c3"]
 
 
+def test_a_credential_with_no_facet_is_listed_and_planned_with(data_dir: Path, tmp_path: Path) -> None:
+    """Typed and labelled, nothing more: browsing lists it and the records hold it at 0 hours."""
+    (tmp_path / "bare.ttl").write_text(f"""@prefix mm: <https://w3id.org/mikromerit/ns#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+<{MINI}bare> a mm:MicroCredential ; skos:prefLabel "Utan fasetter"@sv .
+""")
+    client = TestClient(create_app(Settings(), open_graph([data_dir / "mini-catalogue.ttl", tmp_path / "bare.ttl"])))
+    every = client.get("/api/credentials").json()
+    assert [c["iri"] for c in every] == [MINI + "bare", MINI + "cred1", MINI + "cred2", MINI + "cred3"]
+    assert every[0] == {**every[0], "label": "Utan fasetter", "workloadHours": None, "teaches": [], "sector": []}
+    gap = client.post("/api/gap", json={"holds": [MINI + "bare"], "target": MINI + "senior"})
+    assert gap.status_code == 200 and gap.json()["held"] == []
+
+
 def test_browse_roles_competences_and_one_resource(client: TestClient) -> None:
     roles = {r["iri"]: r for r in client.get("/api/roles").json()}
     assert roles[MINI + "junior"]["links"]["nextRole"] == [MINI + "senior"]

@@ -15,7 +15,7 @@ def test_lookups_answer_while_the_records_are_still_loading(pilot_store: Store,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """At 10 000 roles the records take minutes: a resource lookup needs only labels and must not wait."""
     release, started, calls = threading.Event(), threading.Event(), []
-    real = service_module.load_catalogue
+    real = service_module.read_catalogue
 
     def slow_catalogue(store):
         calls.append(1)
@@ -23,7 +23,7 @@ def test_lookups_answer_while_the_records_are_still_loading(pilot_store: Store,
         assert release.wait(30), "the test never released the records"
         return real(store)
 
-    monkeypatch.setattr(service_module, "load_catalogue", slow_catalogue)
+    monkeypatch.setattr(service_module, "read_catalogue", slow_catalogue)
     service = Service(pilot_store)
     loaders = [threading.Thread(target=service.catalogue) for _ in range(2)]
     for loader in loaders:
