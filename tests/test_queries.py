@@ -43,6 +43,20 @@ def test_credentials_by_eqf_level_binds_a_prefixed_name(mini) -> None:
     assert iris(rows, "credential") == [MINI + "cred2", MINI + "cred3"]
 
 
+def test_credential_facets_keep_to_credentials_bound_or_not(mini) -> None:
+    """The credentials come from a subquery: a bound one reaches it, and a non-credential's facets stay out."""
+    query = named_queries()["credential-facets"]
+    every = mini.select(query.text)
+    assert sorted(set(iris(every, "credential"))) == [MINI + "cred1", MINI + "cred2", MINI + "cred3"]
+    cred2 = mini.select(query.text, query.bind({"credential": f"<{MINI}cred2>"}))
+    facets = {r["facet"].value.split("#")[1]: r["value"].value for r in cred2}
+    assert len(cred2) == 4 and float(facets.pop("workloadHours")) == 20.0
+    assert facets == {"eqfLevel": "http://data.europa.eu/snb/eqf/4", "prerequisite": MINI + "cred1",
+                      "teaches": MINI + "c2"}
+    sfi_d = "https://w3id.org/mikromerit/id/sfi/D"  # has mm:seqfLevel, is no credential
+    assert mini.select(query.text, query.bind({"credential": sfi_d})) == []
+
+
 def test_role_requirement_credentials(mini) -> None:
     query = named_queries()["role-requirement-credentials"]
     rows = mini.select(query.text, query.bind({"role": f"<{MINI}senior>"}))
