@@ -95,10 +95,10 @@ def test_a_server_set_to_warm_up_reads_the_graph_before_the_first_request() -> N
     app = create_app(Settings(warm_up=True, query_workers=1), open_graph())
     with TestClient(app):
         deadline = time.monotonic() + 60
-        while ("catalogue" not in app.state.service._cache or app.state.query_pool._idle.qsize() < 1) \
+        while ("records" not in app.state.service._cache or app.state.query_pool._idle.qsize() < 1) \
                 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert all(key in app.state.service._cache for key in ("catalogue", "labels", "facets"))
+        assert all(key in app.state.service._cache for key in ("records", "labels", "coverage sv", "coverage en"))
         assert app.state.query_pool._idle.qsize() == 1
 
 
