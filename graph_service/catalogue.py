@@ -48,8 +48,8 @@ def _number(value: str | None) -> float | None:
         return None
 
 
-FACETS = {MM + n: n for n in ("eqfLevel", "seqfLevel", "sector", "lifeArea", "carePlanSection", "workloadHours",
-                               "ects", "passThreshold", "prerequisite", "teaches", "entryLevel", "illustrative")}
+_FACETS = {MM + n: n for n in ("eqfLevel", "seqfLevel", "sector", "lifeArea", "carePlanSection", "workloadHours",
+                                "ects", "passThreshold", "prerequisite", "teaches", "entryLevel", "illustrative")}
 """The credential-facets query's properties, by the short name the facets are kept under."""
 
 Facets = dict[str, dict[str, list[str]]]
@@ -72,7 +72,7 @@ def read_catalogue(store: Selectable) -> tuple[Catalogue, Facets]:
     """
     facets: Facets = defaultdict(lambda: defaultdict(list))
     for row in _run(store, "credential-facets"):
-        facets[name(row["credential"])][FACETS[row["facet"]]].append(name(row["value"]))
+        facets[name(row["credential"])][_FACETS[row["facet"]]].append(name(row["value"]))
     for row in _run(store, "catalogue-credentials"):
         facets[name(row["credential"])]  # a credential with no facet is still one
     credentials = {iri: _credential(iri, values) for iri, values in facets.items()}
