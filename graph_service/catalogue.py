@@ -53,7 +53,11 @@ _FACETS = {MM + n: n for n in ("eqfLevel", "seqfLevel", "sector", "lifeArea", "c
 """The credential-facets query's properties, by the short name the facets are kept under."""
 
 Facets = dict[str, dict[str, list[str]]]
-"""Per credential IRI, each facet's values as text (IRIs as they are, literals by their lexical form)."""
+"""Per credential IRI, each facet's values as text (IRIs as they are, literals by their lexical form).
+
+Shared strings (`name`), not pyoxigraph terms: at 1 000 roles the 0.2 M values are mostly a few
+levels, sectors and competences, and weigh ~20 MB less than a term object each.
+"""
 
 
 def load_catalogue(store: Selectable) -> Catalogue:

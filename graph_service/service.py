@@ -24,6 +24,7 @@ from .queries import named_queries
 from .schemas import (ConceptSummary, CoverageAnswer, CoverageCell, CredentialSummary, GapAnswer, LadderAnswer,
                       LadderStep, ReachableAnswer, ResourceView, RoleCoverage, Statement)
 
+
 class UnknownResource(LookupError):
     """The graph says nothing about an IRI."""
 
