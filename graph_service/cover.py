@@ -47,6 +47,11 @@ class _Lone:
     plan: tuple[str, ...] | None
 
 
+def prepare(catalogue: Catalogue) -> None:
+    """Number the catalogue's credentials now, rather than in its first gap (S = 10 000 roles: ~1.2 s)."""
+    _numbered(catalogue)
+
+
 def _numbered(catalogue: Catalogue) -> _Numbered:
     """The catalogue's numbered credentials (cached per catalogue)."""
     return per_catalogue(catalogue, "numbered", _number)

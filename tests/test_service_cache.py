@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import pytest
 
+from graph_service import model
 from graph_service import service as service_module
 from graph_service.service import Service
 from graph_service.store import Store
@@ -101,3 +103,16 @@ ex:none skos:altLabel "not a preferred label"@sv .
     assert mine["sv"] == {"both": "båda", "english": "only English", "german": "nur Deutsch", "plain": "no tag"}
     assert mine["en"] == mine["fr"] == {"both": "both", "english": "only English", "german": "nur Deutsch",
                                         "plain": "no tag"}
+
+
+def test_the_warm_up_reads_what_questions_need_and_builds_the_planners_indexes(pilot_store: Store) -> None:
+    """Built after the warm-up's freeze, the indexes made the first ladder at 10 000 roles take 2.8 s."""
+    service = Service(pilot_store)
+    try:
+        service.warm()
+    finally:
+        gc.unfreeze()
+    assert all(key in service._cache for key in ("records", "labels", "coverage sv", "coverage en"))
+    catalogue = service.catalogue()
+    built = {name for (key, name) in model._PER_CATALOGUE if key == id(catalogue)}
+    assert {"blocked", "numbered", "roles"} <= built and "taught_by" in vars(catalogue)
