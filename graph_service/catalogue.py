@@ -108,8 +108,12 @@ def read_catalogue(store: Selectable) -> tuple[Catalogue, Facets]:
     return Catalogue(credentials, roles, competences - set(credentials) - set(roles)), facets
 
 
-class _BlankNode(Exception):
-    """A credential to follow is a blank node, which cannot be bound as a query's parameter."""
+class _WholeNeeded(Exception):
+    """The part cannot be read resource by resource, or is too big to: read the whole records."""
+
+
+PART_MOST = 2_000
+"""At most this many resources are read for a part (~1-3 s); a gap needing more reads the whole records."""
 
 
 def read_part(store: Selectable, roles: Iterable[str], holds: Iterable[str]) -> Catalogue | None:
@@ -122,7 +126,8 @@ def read_part(store: Selectable, roles: Iterable[str], holds: Iterable[str]) -> 
     of the required competences. A gap reads ~100 resources: 60-80 ms at S = 1 000 roles on
     disk and ~160 ms at S = 10 000, where the whole records take 2 s and 23 s (and a gap waits
     for them after start-up and after every write). None when a credential to follow is a
-    blank node, which cannot be bound as a parameter.
+    blank node, which cannot be bound as a parameter, or when the part passes `PART_MOST`
+    resources: then the whole records, read once for every question, are the better buy.
     """
     part = _Part(store)
     try:
@@ -132,7 +137,7 @@ def read_part(store: Selectable, roles: Iterable[str], holds: Iterable[str]) -> 
             for competence in _values(part.about(iri)[0], "requiresCompetence"):
                 for teacher in _values(part.about(competence)[1], "teaches"):
                     part.follow(teacher)
-    except _BlankNode:
+    except _WholeNeeded:
         return None
     return part.catalogue()
 
@@ -147,8 +152,8 @@ class _Part:
 
     def about(self, iri: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
         """What the graph says about `iri`: its outgoing and incoming statements' other ends, by property."""
-        if iri.startswith("_:"):
-            raise _BlankNode(iri)
+        if iri.startswith("_:") or (iri not in self.facts and len(self.facts) >= PART_MOST):
+            raise _WholeNeeded(iri)
         if iri not in self.facts:
             out: dict[str, list[str]] = defaultdict(list)
             into: dict[str, list[str]] = defaultdict(list)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph_service import planner
+from graph_service import catalogue, planner
 from graph_service.catalogue import load_catalogue, read_part
 from graph_service.namespaces import MM, RDF
 from graph_service.service import Service
@@ -144,3 +144,18 @@ def test_a_blank_node_credential_falls_back_to_the_whole_records(empty_store: St
     answer = service.gap([], EX + "r", "en")
     assert [step.workloadHours for step in answer.plan] == [4.0] and answer.plan[0].credential.startswith("_:")
     assert "records" in service._cache
+
+
+def test_a_part_too_big_to_read_resource_by_resource_falls_back_to_the_whole_records(
+        empty_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resource by resource, a role requiring thousands of competences would take longer than the whole read."""
+    empty_store.add_triples(GRAPH, [triple for k in range(12) for triple in (
+        ox.Triple(node(f"c{k}"), ox.NamedNode(RDF + "type"), mm("MicroCredential")),
+        ox.Triple(node(f"c{k}"), mm("teaches"), node(f"k{k}")),
+        ox.Triple(node("r"), mm("requiresCompetence"), node(f"k{k}")))])
+    expected = Service(empty_store).gap([], EX + "r", "en")
+    assert len(expected.plan) == 12
+    monkeypatch.setattr(catalogue, "PART_MOST", 10)
+    assert read_part(empty_store, [EX + "r"], []) is None
+    service = Service(empty_store)
+    assert service.gap([], EX + "r", "en") == expected and "records" in service._cache
