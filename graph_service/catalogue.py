@@ -164,14 +164,16 @@ class _Part:
         return self.facts[iri]
 
     def follow(self, iri: str) -> None:
-        """Read `iri` and, if it is a credential, its prerequisites, transitively."""
-        if iri in self.followed:
-            return
-        self.followed.add(iri)
-        out, _ = self.about(iri)
-        if _is_credential(out):
-            for prerequisite in _values(out, "prerequisite"):
-                self.follow(prerequisite)
+        """Read `iri` and, if it is a credential, its prerequisites, transitively (a chain of any length)."""
+        pending = [iri]
+        while pending:
+            here = pending.pop()
+            if here in self.followed:
+                continue
+            self.followed.add(here)
+            out, _ = self.about(here)
+            if _is_credential(out):
+                pending.extend(_values(out, "prerequisite"))
 
     def catalogue(self) -> Catalogue:
         """The records of what was read, kinds told as the catalogue-wide queries tell them."""

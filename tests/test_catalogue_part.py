@@ -159,3 +159,19 @@ def test_a_part_too_big_to_read_resource_by_resource_falls_back_to_the_whole_rec
     assert read_part(empty_store, [EX + "r"], []) is None
     service = Service(empty_store)
     assert service.gap([], EX + "r", "en") == expected and "records" in service._cache
+
+
+def test_a_long_prerequisite_chain_is_followed_to_its_start(empty_store: Store) -> None:
+    """1 500 credentials each needing the one before: deeper than Python's recursion limit."""
+    length = 1_500
+    triples = [ox.Triple(node("r"), mm("requiresCompetence"), node("k"))]
+    for n in range(length):
+        triples += [ox.Triple(node(f"c{n}"), ox.NamedNode(RDF + "type"), mm("MicroCredential")),
+                    ox.Triple(node(f"c{n}"), mm("workloadHours"), ox.Literal("1"))]
+        if n:
+            triples.append(ox.Triple(node(f"c{n}"), mm("prerequisite"), node(f"c{n - 1}")))
+    triples.append(ox.Triple(node(f"c{length - 1}"), mm("teaches"), node("k")))
+    empty_store.add_triples(GRAPH, triples)
+    part = read_part(empty_store, [EX + "r"], [])
+    assert part is not None and len(part.credentials) == length
+    assert planner.gap(part, [], EX + "r").total_workload_hours == length
