@@ -108,6 +108,15 @@ def read_catalogue(store: Selectable) -> tuple[Catalogue, Facets]:
     return Catalogue(credentials, roles, competences - set(credentials) - set(roles)), facets
 
 
+def read_role_steps(store: Selectable) -> Catalogue:
+    """The roles on career ladders with their next roles, nothing else: enough to find a chain, not to plan one."""
+    nexts: dict[str, set[str]] = defaultdict(set)
+    for row in _run(store, "role-steps"):
+        nexts[row["role"]].add(row["next"])
+        nexts[row["next"]]  # a next role is a role too, with or without steps of its own
+    return Catalogue(roles={iri: Role(iri, next_roles=frozenset(later)) for iri, later in nexts.items()})
+
+
 class _WholeNeeded(Exception):
     """The part cannot be read resource by resource, or is too big to: read the whole records."""
 
@@ -117,17 +126,17 @@ PART_MOST = 2_000
 
 
 def read_part(store: Selectable, roles: Iterable[str], holds: Iterable[str]) -> Catalogue | None:
-    """The records a gap towards `roles` needs, read resource by resource; None if only the whole will do.
+    """The records a gap towards `roles`, or a ladder through them, needs; None if only the whole will do.
 
-    Read: each role and held IRI, every credential that teaches a competence the roles require,
-    and the credentials they need as prerequisites, transitively. The planner answers a gap
-    on this part as on the whole records (`tests/test_catalogue_part.py`): everything it
-    weighs, the candidates, their prerequisites and why one can never be taken, lies upstream
-    of the required competences. A gap reads ~100 resources: 60-80 ms at S = 1 000 roles on
-    disk and ~160 ms at S = 10 000, where the whole records take 2 s and 23 s (and a gap waits
-    for them after start-up and after every write). None when a credential to follow is a
-    blank node, which cannot be bound as a parameter, or when the part passes `PART_MOST`
-    resources: then the whole records, read once for every question, are the better buy.
+    Read resource by resource: each role and held IRI, every credential that teaches a competence
+    the roles require, and the credentials they need as prerequisites, transitively. The planner
+    answers a gap on this part as on the whole records (`tests/test_catalogue_part.py`): everything
+    it weighs, the candidates, their prerequisites and why one can never be taken, lies upstream of
+    the required competences. A gap reads ~100 resources: 60-80 ms at S = 1 000 roles on disk and
+    ~160 ms at S = 10 000, where the whole records take 2 s and 23 s (read after start-up and after
+    every write). None when a credential to follow is a blank node, which
+    cannot be bound as a parameter, or when the part passes `PART_MOST` resources: then the whole
+    records, read once for every question, are the better buy.
     """
     part = _Part(store)
     try:

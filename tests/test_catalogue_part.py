@@ -41,7 +41,7 @@ def graphs(draw) -> tuple[list[ox.Triple], list[str], str]:
     triples: list[ox.Triple] = []
     competences = [f"k{i}" for i in range(draw(st.integers(1, 5)))]
     credentials = [f"c{i}" for i in range(draw(st.integers(1, 8)))]
-    roles = [f"r{i}" for i in range(draw(st.integers(1, 3)))]
+    roles = [f"r{i}" for i in range(draw(st.integers(1, 4)))]
     rarely = st.integers(0, 5).map(lambda n: n == 0)
     for k in competences:
         if draw(st.booleans()):
@@ -64,7 +64,7 @@ def graphs(draw) -> tuple[list[ox.Triple], list[str], str]:
             triples.append(ox.Triple(node(r), ox.NamedNode(RDF + "type"), mm("Role")))
         for k in draw(st.sets(st.sampled_from(competences), min_size=1 if r == "r0" else 0, max_size=2)):
             triples.append(ox.Triple(node(r), mm("requiresCompetence"), node(k)))
-        for n in draw(st.sets(st.sampled_from(roles), max_size=1)):
+        for n in draw(st.sets(st.sampled_from(roles), max_size=2)):
             triples.append(ox.Triple(node(r), mm("nextRole"), node(n)))
     for name in [*competences, *credentials, *roles]:
         for lang in draw(st.sets(st.sampled_from(["sv", "en", "de"]), max_size=2)):
@@ -108,6 +108,21 @@ def test_a_gap_on_its_part_answers_as_on_the_whole_records(question, lang: str) 
     assert "records" not in cold._cache and "labels" not in cold._cache
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs(), st.data())
+def test_a_ladder_on_its_part_answers_as_on_the_whole_records(question, data) -> None:
+    """Beside the random edges a ladder r0 → r1 → r2 → r3, so that most questions have a chain."""
+    triples, holds, _ = question
+    triples = [*triples, *(ox.Triple(node(f"r{i}"), mm("nextRole"), node(f"r{i + 1}")) for i in range(3))]
+    ends = st.sampled_from([EX + name for name in ("r0", "r1", "r2", "r3", "r0", "r1", "k0", "c0", "unknown")])
+    source, to = data.draw(ends), data.draw(ends)
+    store = Store()
+    store.add_triples(GRAPH, triples)
+    cold, warm = Service(store), Service(store)
+    warm.catalogue()
+    assert outcome(lambda: cold.ladder(source, to, holds, "en")) == outcome(lambda: warm.ladder(source, to, holds, "en"))
+
+
 PILOT_GAPS = [
     ([], "role/vakthavande-drifttekniker"),
     (["role/drifttekniker"], "role/vakthavande-drifttekniker"),
@@ -128,6 +143,19 @@ def test_pilot_gaps_answer_before_the_records_are_read_as_after(pilot_store: Sto
     warm = Service(pilot_store)
     warm.catalogue()
     assert first == warm.gap(holds, target, "sv")
+
+
+@pytest.mark.parametrize("source, to", [("drifttekniker", "vakthavande-drifttekniker"),
+                                        ("vardbitrade", "underskoterska")])
+def test_pilot_ladders_answer_before_the_records_are_read_as_after(pilot_store: Store, source: str, to: str) -> None:
+    source, to = "https://w3id.org/mikromerit/id/role/" + source, "https://w3id.org/mikromerit/id/role/" + to
+    cold = Service(pilot_store)
+    first = cold.ladder(source, to, [], "sv")
+    assert "records" not in cold._cache and "labels" not in cold._cache, "the ladder read the whole graph"
+    assert first.steps and first.labels[to]
+    warm = Service(pilot_store)
+    warm.catalogue()
+    assert first == warm.ladder(source, to, [], "sv")
 
 
 def test_a_blank_node_credential_falls_back_to_the_whole_records(empty_store: Store) -> None:
