@@ -10,7 +10,7 @@ import gc
 import gzip
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterable
+from typing import Callable, Iterable
 
 import pyoxigraph as ox
 
@@ -82,35 +82,31 @@ class Service:
         """The records and the credentials' facets, read together once per graph."""
         return self._cache.get("records", lambda: read_catalogue(self.store))
 
-    def _records_for_gap(self, target: str, holds: list[str]) -> Catalogue:
-        """The whole records once read; until then, only the part of the graph a gap towards `target` touches.
+    def _records_for(self, roles: Callable[[], list[str] | None], holds: list[str]) -> Catalogue:
+        """The whole records once read; until then, only the part of the graph a question about `roles()` touches.
 
         After start-up and after every write the whole records take a while to read (S = 1 000
-        roles on disk: 2 s; S = 10 000: 25-50 s beside the warm-up's other reads). A gap reads its
-        part on its own meanwhile (60-160 ms) rather than wait; the planner answers the same on it.
+        roles on disk: 2 s; S = 10 000: 25-50 s beside the warm-up's other reads). A gap or a
+        ladder reads its part meanwhile (a gap: 60-160 ms) rather than wait; the planner answers
+        the same on it. `roles()` gives None where the part cannot tell: the whole records are read.
         """
         whole = self._cache.peek("records")
         if whole is not None:
             return whole[0]  # type: ignore[index]
-        part = read_part(self.store, [target], holds)
+        wanted = roles()
+        part = read_part(self.store, wanted, holds) if wanted is not None else None
         return part if part is not None else self.catalogue()
 
-    def _records_for_ladder(self, source: str, to: str, holds: list[str]) -> Catalogue:
-        """The whole records once read; until then, the part of the graph a ladder's chain of roles touches.
+    def _chain(self, source: str, to: str) -> list[str] | None:
+        """A ladder's chain of roles found on the mm:nextRole edges alone (S = 10 000 roles: 0.1 s), or None.
 
-        The chain is found on the mm:nextRole edges alone (S = 10 000 roles: 0.1 s); the part
-        then holds each role on it as a gap's holds its target, and the planner finds the same
-        chain on it. Where no chain is found, the whole records say why.
+        The planner finds the same chain on the part holding its roles: the part holds the whole
+        chain and no shorter one. None where there is no chain: the whole records say why.
         """
-        whole = self._cache.peek("records")
-        if whole is not None:
-            return whole[0]  # type: ignore[index]
         try:
-            chain = planner.shortest_chain(read_role_steps(self.store), source, to)
+            return planner.shortest_chain(read_role_steps(self.store), source, to)
         except planner.NoLadderError:
-            return self.catalogue()
-        part = read_part(self.store, chain, [*holds, source])
-        return part if part is not None else self.catalogue()
+            return None
 
     def labels(self, lang: str) -> dict[str, str]:
         """Labels in `lang`, falling back to the fallback language, then any (cached).
@@ -149,7 +145,7 @@ class Service:
 
         :raises planner.PlanningInputError: for an unknown IRI or one of the wrong kind.
         """
-        result = planner.gap(self._records_for_gap(target, holds), holds, target, time_limit=self.time_limit)
+        result = planner.gap(self._records_for(lambda: [target], holds), holds, target, time_limit=self.time_limit)
         return self._gap_answer(result, lang)
 
     def _gap_answer(self, result: planner.GapResult, lang: str) -> GapAnswer:
@@ -178,8 +174,8 @@ class Service:
         :raises planner.NoLadderError: when no chain of mm:nextRole leads there.
         :raises planner.PlanningInputError: for unknown IRIs or ones of the wrong kind.
         """
-        result = planner.ladder(self._records_for_ladder(source, to, holds), source, to, holds,
-                                time_limit=self.time_limit)
+        records = self._records_for(lambda: self._chain(source, to), [*holds, source])
+        result = planner.ladder(records, source, to, holds, time_limit=self.time_limit)
         names = self._pick(result.roles, lang)
         steps = [LadderStep(role=s.role, label=names.get(s.role), newlyRequired=list(s.newly_required),
                             gap=self._gap_answer(s.gap, lang)) for s in result.steps]
