@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from .model import Catalogue, Credential, Role
 from .namespaces import MM, RDF
 from .queries import named_queries
-from .sparql_protocol import csv_text
+from .sparql_protocol import csv_row
 
 
 class Selectable(Protocol):
@@ -42,7 +42,7 @@ def _run_about(store: Selectable, name: str, iri: str) -> list[dict[str, str]]:
     except ValueError:
         return []
     rows = store.select(named_queries()[name].text, {"resource": resource})
-    return [{var: csv_text(term) for var, term in row.items() if term.value} for row in rows]
+    return [csv_row(row) for row in rows]
 
 
 def name(value: str) -> str:

@@ -31,7 +31,7 @@ import pyoxigraph as ox
 from SPARQLWrapper import CONSTRUCT, DESCRIBE, INSERT, JSON, POST, TURTLE, SPARQLWrapper
 
 from .namespaces import DCTERMS, GRAPH_BASE, MM, XSD
-from .sparql_protocol import csv_text
+from .sparql_protocol import csv_row
 from .sparql_text import chunks, inject_bindings, insert_text, query_form, term_from_json, term_to_json
 from .store import META_GRAPH, Source, Term, is_bookkeeping, parse_file
 
@@ -177,7 +177,7 @@ class RemoteStore:
 
     def value_rows(self, sparql: str) -> Iterator[dict[str, str]]:
         """The rows of a catalogue-wide SELECT as the values' text, as `Store.value_rows` gives them."""
-        return ({name: csv_text(term) for name, term in row.items() if term.value} for row in self.select(sparql))
+        return (csv_row(row) for row in self.select(sparql))
 
     def query(self, sparql: str, bindings: Mapping[str, Term] | None = None
               ) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import pyoxigraph as ox
 
@@ -169,6 +169,11 @@ def _term_text(term: object, tsv: bool) -> str:
 def csv_text(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
     """A term as SPARQL CSV results write it: an IRI or a literal's lexical form as is, a blank node as _:id."""
     return term.value if not isinstance(term, ox.BlankNode) else f"_:{term.value}"
+
+
+def csv_row(row: Mapping[str, ox.NamedNode | ox.BlankNode | ox.Literal]) -> dict[str, str]:
+    """A row of terms as SPARQL CSV results give it, by variable: the values' text, empty values left out."""
+    return {name: csv_text(term) for name, term in row.items() if term.value}
 
 
 def render_solutions(variables: list[str], rows: list[list], fmt: str, truncated: bool) -> Rendered:
