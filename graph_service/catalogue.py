@@ -134,9 +134,9 @@ def read_part(store: Selectable, roles: Iterable[str], holds: Iterable[str]) -> 
     it weighs, the candidates, their prerequisites and why one can never be taken, lies upstream of
     the required competences. A gap reads ~100 resources: 60-80 ms at S = 1 000 roles on disk and
     ~160 ms at S = 10 000, where the whole records take 2 s and 23 s (read after start-up and after
-    every write). None when a credential to follow is a blank node, which
-    cannot be bound as a parameter, or when the part passes `PART_MOST` resources: then the whole
-    records, read once for every question, are the better buy.
+    every write). None when a credential to follow is a blank node, which cannot be bound as a
+    parameter, or when the part passes `PART_MOST` resources: then the whole records, read once for
+    every question, are the better buy.
     """
     part = _Part(store)
     try:

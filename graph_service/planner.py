@@ -76,9 +76,10 @@ class LadderResult:
 def prepare(catalogue: Catalogue) -> None:
     """Build now what questions derive from a catalogue once, so that its first gap or ladder does not.
 
-    Who teaches what, the credentials nobody can take from nothing, the numbered credentials
-    and the role graph. At 10 000 roles they take ~3 s, which the first gap or ladder on the catalogue paid (4.5 s
-    measured while the query workers loaded); the warm-up builds them in the background.
+    Who teaches what, the credentials nobody can take from nothing, the numbered credentials and
+    the role graph. At 10 000 roles they take ~3 s, which the first gap or ladder on the catalogue
+    paid (4.5 s measured while the query workers loaded); the warm-up builds them in the
+    background.
     """
     catalogue.taught_by  # a cached property: reading it builds it
     _blocked_from_nothing(catalogue)
