@@ -91,6 +91,7 @@ class Runner:
         self.results: dict[int, ScaleResult] = {}
         self.reference: dict[str, list] = {}
         self.scale = 0
+        self.cursors: dict[tuple[str, str], int] = {}  # (system, kind): where its next cell of that kind starts
 
     def systems(self, roles: int) -> list[tuple[str, peers.System]]:
         """The systems to run at this scale, raw pyoxigraph first (it gives the reference answers)."""
@@ -148,33 +149,46 @@ class Runner:
             print(f"S = {roles}: {triples} triples, {shape.credentials} credentials", flush=True)
             chosen = self.systems(roles)
             turns = self.launch_in_turn(chosen, data, workdir, questions) if roles <= self.args.repeat_scale else {}
-            for name, system in chosen:
-                self.run_system(scale, name, system, questions, data, _folder(workdir, name), turns.get(name))
-            self.run_paired(scale, questions, data, workdir)
+            paired = self._paired(chosen)
+            running: dict[str, peers.System] = {}
+            try:  # the paired servers last, each kept up once its own cells are done
+                for name, system in sorted(chosen, key=lambda item: item[0] in paired):
+                    if self.run_system(scale, name, system, questions, data, _folder(workdir, name), turns.get(name),
+                                       keep=name in paired):
+                        running[name] = system
+                self.run_paired(scale, questions, running)
+            finally:
+                for system in running.values():
+                    system.stop()
+            order = [name for name, _ in chosen]  # the tables list the systems as chosen, not as run
+            scale.systems = dict(sorted(scale.systems.items(), key=lambda item: order.index(item[1].shares or item[0])))
         return scale
 
-    def run_paired(self, scale: ScaleResult, questions: dict[str, list[Question]], data: Path, workdir: Path) -> None:
+    def _paired(self, chosen: list[tuple[str, peers.System]]) -> set[str]:
+        """The servers of the alternating gap measurement at this scale: rdflib-endpoint and graph-service."""
+        names = {name for name, _ in chosen}
+        if self.args.paired_rounds < 1 or RDFLIB not in names:
+            return set()
+        return names & {RDFLIB, GS, GS_MEMORY}
+
+    def run_paired(self, scale: ScaleResult, questions: dict[str, list[Question]],
+                   running: dict[str, peers.System]) -> None:
         """The gap against rdflib-endpoint once more: the servers up together, their cells alternating.
 
         The 20× goal divides two rates measured minutes apart, on a machine whose speed drifts by
         ±25 % and more between runs; alternating 2-second cells, both sides of each round's ratio
-        see the same machine. The goal's verdict is the median of the rounds.
+        see the same machine. The goal's verdict is the median of the rounds. The servers are the
+        ones just measured, kept up (at S = 1 000, starting them anew took ~70 s, rdflib-endpoint's
+        load 31 s of it); each goes on through the questions where its own gap cells stopped.
         """
-        rdflib = scale.systems.get(RDFLIB)
-        if self.args.paired_rounds < 1 or rdflib is None or rdflib.skipped:
+        if RDFLIB not in running or len(running) < 2:
             return
-        chosen = {RDFLIB: peers.RdflibEndpoint(), GS: peers.GraphService(True)}
-        if scale.roles in self.args.memory_scales:
-            chosen[GS_MEMORY] = peers.GraphService(False)
-        started: dict[str, peers.System] = {}
+        started = {name: running[name] for name in (RDFLIB, GS, GS_MEMORY) if name in running}
         try:
-            for name, system in chosen.items():
-                system.start(vocabulary_files(), data, _folder(workdir, "paired " + name), questions)
-                started[name] = system
-                system.answer(questions["gap"][0], sparql=name == RDFLIB)
+            for system in started.values():
                 system.memory.settle()
             print(f"  {', '.join(started)} up together: gap cells in alternation", flush=True)
-            cursor = dict.fromkeys(started, 1)  # each has answered the first question
+            cursor = {name: self.cursors.get((name, "gap"), 1) for name in started}
             for _ in range(self.args.paired_rounds):
                 for clients in CLIENTS:
                     for name, system in started.items():
@@ -182,12 +196,9 @@ class Runner:
                                            start=cursor[name], sparql=name == RDFLIB)
                         cursor[name] = _after(cursor[name], stats)
                         scale.paired.setdefault((name, clients), []).append(stats.throughput)
-        except (peers.Unavailable, RuntimeError, httpx.HTTPError) as err:
+        except (RuntimeError, httpx.HTTPError) as err:
             print(f"  the alternating gap measurement failed: {err}", flush=True)
             scale.paired.clear()
-        finally:
-            for system in started.values():
-                system.stop()
         for (name, clients), rates in scale.paired.items():
             print(f"    {name} gap, {clients} client{'s' * (clients > 1)}, in alternation: "
                   + ", ".join(f"{r:.1f}/s" for r in rates), flush=True)
@@ -227,19 +238,23 @@ class Runner:
         return {name: found for name, found in turns.items() if len(found.times) == self.args.launches}
 
     def run_system(self, scale: ScaleResult, name: str, system: peers.System, questions: dict[str, list[Question]],
-                   data: Path, workdir: Path, turns: Turns | None = None) -> None:
-        """Start the system (its load time: `turns`, its launches in turn, if any), check and measure it, stop it."""
+                   data: Path, workdir: Path, turns: Turns | None = None, keep: bool = False) -> bool:
+        """Start the system (its load time: `turns`, its launches in turn, if any), check and measure it, stop it.
+
+        `keep`: once measured, leave it running (its peak memory is the one of its own cells);
+        True if it was left running.
+        """
         result = scale.systems[name] = SystemResult(name, system.store)
         result.skipped = self._too_big(name, scale.roles)
         if result.skipped:
             print(f"  {name}: {result.skipped}", flush=True)
-            return
+            return False
         if turns and system.load_only:  # its launches in turn measured all there is to it
             result.launches, result.load_seconds = turns.times, statistics.median(turns.times)
             result.in_process_load = statistics.median(turns.bulk) if turns.bulk else None
             result.load_peak, result.peak = max(turns.load_peaks), max(turns.peaks)
             print(f"  {name}: peak {result.peak / 2**20:.0f} MB", flush=True)
-            return
+            return False
         try:
             took = system.start(vocabulary_files(), data, workdir, questions)
             launched = getattr(system, "in_process_load", None)
@@ -247,16 +262,17 @@ class Runner:
             result.load_seconds = statistics.median(result.launches)
         except peers.Unavailable as err:
             result.skipped = f"not run: {err}"
-            return
+            return False
         except RuntimeError as err:  # it did not come up: say so in the table and go on with the others
             result.skipped = "failed to start (see the run's log)"
             print(f"  {name}: {err}", flush=True)
-            return
+            return False
+        kept = False
         try:
             result.in_process_load = statistics.median(bulk) if bulk else None
             result.load_peak = system.load_peak
             if system.load_only:
-                return
+                return False
             api = isinstance(system, peers.GraphService)
             began = time.perf_counter()
             try:
@@ -273,12 +289,15 @@ class Runner:
             if api and system.directory:
                 extra = scale.systems[GS_SPARQL] = SystemResult(GS_SPARQL, system.store, shares=name)
                 self.measure(extra, system, {k: questions[k] for k in ("lookup", "ladder", "gap")}, False)
+            kept = keep
         finally:
-            result.peak = system.stop()
+            result.peak = system.memory.stop() if kept else system.stop()
             result.warnings = system.warnings()
-        print(f"  {name}: peak {result.peak / 2**20:.0f} MB", flush=True)
+        print(f"  {name}: peak {result.peak / 2**20:.0f} MB" + (" (kept up for the alternating cells)" * kept),
+              flush=True)
         for line in result.warnings:
             print(f"  {name} warned: {line}", flush=True)
+        return kept
 
     def measure(self, result: SystemResult, system: peers.System, questions: dict[str, list[Question]],
                 api: bool) -> None:
@@ -305,18 +324,21 @@ class Runner:
                 reference = self.reference.setdefault(kind, mine)
                 same = sum(m[0] == r[0] and (m[1] is None or m[1] == r[1]) for m, r in zip(mine, reference))
                 result.checks[kind] = "same" if same == len(mine) else f"DIFFER ({len(mine) - same} of {len(mine)})"
+            cursor = len(answers)
             if max(timings) > seconds * 1000:  # too slow to repeat: the checked answers are the 1-client run
                 failed = int(result.checks[kind].startswith("ERROR"))
                 one = Stats(1, len(timings), failed, sum(timings) / 1000, statistics.median(timings), max(timings))
             else:
-                one = system.run(asked, 1, seconds, most, start=len(answers), sparql=not api)
+                one = system.run(asked, 1, seconds, most, start=cursor, sparql=not api)
+                cursor = _after(cursor, one)
             result.cells[(kind, 1)] = one
             per_answer = one.seconds / max(one.requests, 1)
             if per_answer > seconds:
                 result.cells[(kind, 8)] = f"not run ({per_answer:.1f} s per answer)"
             else:
-                result.cells[(kind, 8)] = system.run(asked, 8, seconds, most, start=_after(len(answers), one),
-                                                     sparql=not api)
+                result.cells[(kind, 8)] = system.run(asked, 8, seconds, most, start=cursor, sparql=not api)
+                cursor = _after(cursor, result.cells[(kind, 8)])
+            self.cursors[(result.name, kind)] = cursor
             eight = result.cells[(kind, 8)]
             print(f"    {result.name} {kind}: {result.checks[kind]}; 1 client {one.throughput:.1f}/s p50 "
                   f"{one.p50:.1f} ms" + (f"; 8 clients {eight.throughput:.1f}/s p99 {eight.p99:.1f} ms"
@@ -386,7 +408,8 @@ def render(runner: Runner, began: float, load_before: tuple[float, ...]) -> list
              "and memory, are from the launch that is asked (pyoxigraph with a graph per file, which answers "
              "nothing, is measured by its launches in turn alone). Peak memory is the largest "
              "resident set of the process and all its children (graph-service's SPARQL workers), sampled every "
-             "0.1 s from launch to stop. Over HTTP the load comes from wrk (a C load generator, one thread, one "
+             "0.1 s from launch to stop (for the servers kept up for the alternating gap cells below, to the end of their "
+             "own cells). Over HTTP the load comes from wrk (a C load generator, one thread, one "
              "keep-alive connection per client) on the same 2-core machine as the servers, sending the requests httpx "
              "builds (it offers gzip; wrk reads a gzipped body as sent, never inflated); the checked answers are asked "
              "with httpx and decoded. A question that is several requests in turn (coverage over SPARQL: three texts) "
@@ -397,10 +420,11 @@ def render(runner: Runner, began: float, load_before: tuple[float, ...]) -> list
              "S = " + ", ".join(map(str, args.virtuoso_scales)) + ". \"answers\": the first three answers agree with "
              "raw pyoxigraph's (missing competences, ladder roles, statement and requirement counts). The gap goal "
              "against rdflib-endpoint is judged on a second measurement: rdflib-endpoint and graph-service (each "
-             f"store) started anew and up together, their gap cells alternating for {args.paired_rounds} rounds "
-             "(graph-service is idle while rdflib-endpoint is asked, and the other way round); the verdict is the "
-             "median of the rounds' ratios, since one machine's speed drifts by a quarter or more between cells "
-             "measured minutes apart.", ""]
+             "store) are measured last, each kept up, idle, once its own cells are done, and then up together their "
+             f"gap cells alternate for {args.paired_rounds} rounds, going on through the questions where each one's "
+             "own gap cells stopped (graph-service is idle while rdflib-endpoint is asked, and the other way round); "
+             "the verdict is the median of the rounds' ratios, since one machine's speed drifts by a quarter or more "
+             "between cells measured minutes apart.", ""]
     for roles, scale in runner.results.items():
         lines += [f"### S = {roles} roles ({scale.triples:,} triples plus the vocabularies)".replace(",", " "), "",
                   *load_table(scale), ""]
