@@ -241,8 +241,8 @@ class Runner:
                    data: Path, workdir: Path, turns: Turns | None = None, keep: bool = False) -> bool:
         """Start the system (its load time: `turns`, its launches in turn, if any), check and measure it, stop it.
 
-        `keep`: once measured, leave it running (its peak memory is the one of its own cells);
-        True if it was left running.
+        `keep`: once measured, leave it running instead (its peak memory is the one of its own
+        cells); True if it was left running, for the caller to stop.
         """
         result = scale.systems[name] = SystemResult(name, system.store)
         result.skipped = self._too_big(name, scale.roles)
