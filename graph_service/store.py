@@ -443,9 +443,8 @@ class Store:
         rewritten in the same transaction.
         """
         target = ox.NamedNode(graph)
-        new = [ox.Quad(q.subject, q.predicate, q.object, q.graph_name) if isinstance(q, ox.Quad)
-               and isinstance(q.graph_name, ox.NamedNode) else ox.Quad(q.subject, q.predicate, q.object, target)
-               for q in quads]
+        new = [q if isinstance(q, ox.Quad) and isinstance(q.graph_name, ox.NamedNode)
+               else ox.Quad(q.subject, q.predicate, q.object, target) for q in quads]
         filled = {q.graph_name for q in new}
         held = filled | {target}
         scope = set(self._graphs_of(target)) | held

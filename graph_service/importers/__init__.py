@@ -93,7 +93,7 @@ def import_catalogue(store: Store, sheets: Sequence[Sheet], graph: str, *, dry_r
     :raises CatalogueInvalid: listing every error found; the store is then unchanged.
     """
     index = known(store, skip_graph=graph)
-    built = Builder(index).build(sheets, progress)
+    built = Builder(index, graph).build(sheets, progress)
     warnings: list[Issue] = []
     if not built.issues:
         errors, warnings = shacl.check(built, index, progress)
@@ -105,7 +105,7 @@ def import_catalogue(store: Store, sheets: Sequence[Sheet], graph: str, *, dry_r
         if progress:
             progress("writing", 0, 1)
         sources = ", ".join(dict.fromkeys(sheet.file for sheet in sheets))
-        store.replace_graph(graph, built.triples, sources)
+        store.replace_graph(graph, built.quads, sources)
         store.flush()
         if progress:
             progress("writing", 1, 1)

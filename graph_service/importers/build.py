@@ -1,4 +1,4 @@
-"""Catalogue rows → RDF triples, noting every problem at its row and column (nothing stops at the first)."""
+"""Catalogue rows → RDF quads in the catalogue's graph, noting every problem at its row and column (nothing stops at the first)."""
 
 from __future__ import annotations
 
@@ -39,9 +39,9 @@ _CLOSED = {
 
 @dataclass
 class Built:
-    """What a catalogue became: its triples, where each resource came from, and the problems found."""
+    """What a catalogue became: its quads (in its graph), where each resource came from, and the problems found."""
 
-    triples: list[ox.Triple] = field(default_factory=list)
+    quads: list[ox.Quad] = field(default_factory=list)
     origins: dict[str, tuple[Sheet, int, str | None]] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
@@ -95,10 +95,15 @@ class _Cells:
 
 
 class Builder:
-    """Reads the sheets of one catalogue into triples, resolving names against an index of known resources."""
+    """Reads the sheets of one catalogue into quads in `graph`, resolving names against an index of known resources.
 
-    def __init__(self, index: Index):
+    Quads, not triples: the store writes them as they are (rebuilding 0.6 M triples as quads took
+    ~1.7 s of a 10 000-row import).
+    """
+
+    def __init__(self, index: Index, graph: str):
         self.index = index
+        self._graph = ox.NamedNode(graph)
         self.built = Built()
         self._ids: dict[tuple[str, int], str] = {}
         self._defined: dict[str, str] = {}
@@ -159,7 +164,7 @@ class Builder:
             names += cells.items("alt_label_sv") + cells.items("alt_label_en")
         self.index.add(kind, iri, names)
 
-    # -- triples -----------------------------------------------------------------------------------
+    # -- quads -------------------------------------------------------------------------------------
 
     def _node(self, iri: str) -> ox.NamedNode:
         """A NamedNode, made once per IRI per import."""
@@ -170,7 +175,7 @@ class Builder:
 
     def _add(self, subject: str, predicate: str, obj: str | ox.Literal) -> None:
         target = obj if isinstance(obj, ox.Literal) else self._node(obj)
-        self.built.triples.append(ox.Triple(self._node(subject), self._node(predicate), target))
+        self.built.quads.append(ox.Quad(self._node(subject), self._node(predicate), target, self._graph))
 
     def _resource(self, cells: _Cells, iri: str, kind: str, column: str | None = None,
                   illustrative: bool | None = None) -> None:

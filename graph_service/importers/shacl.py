@@ -60,11 +60,11 @@ def finding(result: Result, source: str | None) -> Finding:
 
 
 def _data(built: Built, index: Index) -> Data:
-    """The import's triples, the vocabularies, and the known types of the IRIs it refers to but does not describe."""
-    referred = {t.object.value for t in built.triples if isinstance(t.object, ox.NamedNode)} - built.types.keys()
+    """The import's statements, the vocabularies, and the known types of the IRIs it refers to but does not describe."""
+    referred = {q.object.value for q in built.quads if isinstance(q.object, ox.NamedNode)} - built.types.keys()
     types = [ox.Triple(ox.NamedNode(iri), ox.NamedNode(RDF + "type"), ox.NamedNode(cls))
              for iri in sorted(referred) for cls in index.classes(iri)]
-    return Data([*vocabularies(), *built.triples, *types])
+    return Data([*vocabularies(), *built.quads, *types])
 
 
 def _issue(built: Built, result: Result) -> Issue:
@@ -78,7 +78,7 @@ def _issue(built: Built, result: Result) -> Issue:
 def check(built: Built, index: Index, progress: Progress | None = None) -> tuple[list[Issue], list[Issue]]:
     """Validate the import against the shapes in core mode: (errors, strict-mode warnings)."""
     data = _data(built, index)
-    subjects = list(dict.fromkeys(t.subject for t in built.triples))
+    subjects = list(dict.fromkeys(q.subject for q in built.quads))
     results: list[Result] = []
     if progress:
         progress("SHACL check", 0, len(subjects))

@@ -53,9 +53,12 @@ class UnsupportedShape(ValueError):
 
 
 class Data:
-    """The triples being validated, indexed by subject and predicate (duplicates collapse, as in a graph)."""
+    """The triples being validated, indexed by subject and predicate (duplicates collapse, as in a graph).
 
-    def __init__(self, triples: Iterable[ox.Triple]):
+    Quads count as their triples: an import's graph is one graph.
+    """
+
+    def __init__(self, triples: Iterable[ox.Triple | ox.Quad]):
         self._index: dict[Term, dict[str, dict[Term, None]]] = defaultdict(lambda: defaultdict(dict))
         for triple in triples:
             self._index[triple.subject][triple.predicate.value][triple.object] = None
