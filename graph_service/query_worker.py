@@ -1,6 +1,6 @@
 """A SPARQL query worker process: it holds its own view of the graph and answers jobs from a pipe.
 
-Started by `query_pool.QueryPool` as ``python -m graph_service.query_worker FD SCRATCH``: a
+Started by `query_pool.QueryPool` as ``python -m graph_service.query_worker FD SCRATCH [SEED]``: a
 module entry point that imports only what answering needs (pyoxigraph and the result
 renderers), not the command line, the web framework or the planner that the server's
 `__main__` pulls in, which a multiprocessing spawn would import again in every worker.
@@ -47,17 +47,21 @@ class _Graph:
     named: list[ox.NamedNode | ox.BlankNode]
 
 
-def _open(scratch: Path) -> _Graph:
+def _open(scratch: Path, seed: Path | None = None) -> _Graph:
     """The worker's graph: its own store directory in `scratch`, filled from a dump if one is there.
 
+    `seed`: once the dump is loaded and the bookkeeping removed, leave a checkpoint of the store
+    there, from which the server starts the next workers on the same graph without a dump.
+
     The main process leaves either a checkpoint of its store directory (``store/``, hard
-    links) or a dump of its in-memory store (``graph.nq``), so a worker keeps the graph on
-    disk and holds next to none of it in memory. The public default graph is the RDF merge
-    (a set) of the data graphs. With the bookkeeping graph removed from this private copy,
-    pyoxigraph's union of all graphs is that merge as long as no triple sits in two graphs
-    (it would come twice: the union is a bag), and it is read from one index, much faster
-    than a list of graphs. Where graphs do share triples, all data triples are copied into
-    the worker's default graph (on disk), which then alone is the merge.
+    links), a copy of another worker's seed (``store/``), or a dump of its in-memory store
+    (``graph.nq``), so a worker keeps the graph on disk and holds next to none of it in
+    memory. The public default graph is the RDF merge (a set) of the data graphs. With the
+    bookkeeping graph removed from this private copy, pyoxigraph's union of all graphs is that
+    merge as long as no triple sits in two graphs (it would come twice: the union is a bag),
+    and it is read from one index, much faster than a list of graphs. Where graphs do share
+    triples, all data triples are copied into the worker's default graph (on disk), which then
+    alone is the merge.
     """
     store = ox.Store(str(scratch / "store"))
     dump = scratch / "graph.nq"
@@ -67,6 +71,11 @@ def _open(scratch: Path) -> _Graph:
     for graph in list(store.named_graphs()):
         if isinstance(graph, ox.NamedNode) and is_bookkeeping(graph.value):
             store.remove_graph(graph)
+    if seed is not None:
+        try:
+            store.backup(str(seed))
+        except OSError:  # no seed: the next workers load the dump as this one did
+            pass
     named = list(store.named_graphs())
     if not _shares_triples(store, named):
         return _Graph(store, None, named)
@@ -180,25 +189,25 @@ def render(result: ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples | list[
     return render_solutions(variables, rows, fmt, truncated=False)
 
 
-def serve(conn: Connection, scratch: Path) -> None:
+def serve(conn: Connection, scratch: Path, seed: Path | None = None) -> None:
     """Answer jobs on a thread whose stack is far deeper than the main thread's.
 
     The query engine recurses over the query's structure; the endpoint refuses texts past
     fixed limits (sparql_protocol.MAX_NESTING), and this stack leaves a wide margin above them.
     """
     threading.stack_size(_WORKER_STACK)
-    answering = threading.Thread(target=_answer, args=(conn, scratch), name="sparql-answer")
+    answering = threading.Thread(target=_answer, args=(conn, scratch, seed), name="sparql-answer")
     answering.start()
     answering.join()
 
 
-def _answer(conn: Connection, scratch: Path) -> None:
+def _answer(conn: Connection, scratch: Path, seed: Path | None = None) -> None:
     """Answer jobs until told to stop (None) or the server's end of the pipe closes.
 
     A server that stops while this worker still loads, or while it answers, has closed its
     end: the worker then ends quietly, without a traceback in the server's log.
     """
-    graph = _open(scratch)
+    graph = _open(scratch, seed)
     release_free_memory()  # what loading a dump freed
     try:
         conn.send(("ready", None))
@@ -224,10 +233,10 @@ def _reply(graph: _Graph, job: Job) -> tuple[str, object]:
 
 
 def main(argv: list[str]) -> None:
-    """Entry point: ``python -m graph_service.query_worker FD SCRATCH`` (FD: the socket to the server)."""
-    fd, scratch = argv
+    """Entry point: ``python -m graph_service.query_worker FD SCRATCH [SEED]`` (FD: the socket to the server)."""
+    fd, scratch, *seed = argv
     limit_malloc_arenas()
-    serve(Connection(int(fd)), Path(scratch))
+    serve(Connection(int(fd)), Path(scratch), Path(seed[0]) if seed else None)
 
 
 if __name__ == "__main__":

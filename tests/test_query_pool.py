@@ -71,6 +71,41 @@ def test_graphs_that_share_triples_are_merged_and_others_are_unioned_as_they_are
             pool.close()
 
 
+def test_an_in_memory_stores_later_workers_start_from_the_first_ones_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One dump per graph generation: the first worker loads it and leaves a checkpoint the others copy."""
+    a, b, c = (ox.NamedNode(f"urn:x:{n}") for n in "abc")
+    store = Store()
+    store.add_triples("http://example.org/g1", [ox.Triple(a, b, c), ox.Triple(a, b, ox.Literal("1"))])
+    store.add_triples("http://example.org/g2", [ox.Triple(a, b, c)])  # shared: each worker merges the graphs
+    dumps = []
+    monkeypatch.setattr(store, "dump", lambda *args, **kwargs: dumps.append(args) or Store.dump(store, *args, **kwargs))
+    pool = QueryPool(store, size=2, timeout=10)
+
+    def both_workers_up() -> list:
+        """Once both workers hold the current graph, one count from each (idle workers queue in turn)."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+                pool._idle.qsize() == 2 and all(w.generation == pool._generation for w in list(pool._idle.queue))):
+            time.sleep(0.05)
+        return [count(pool) for _ in range(2)]
+
+    try:
+        pool.warm()
+        assert both_workers_up() == [2, 2]
+        assert len(dumps) == 1 and list(pool._seeds) == [0]
+        seed = pool._seeds[0]
+        assert (seed / "store").is_dir()
+        store.add_triples("http://example.org/g3", [ox.Triple(c, b, a)])
+        pool.invalidate()
+        assert not seed.exists() and not pool._seeds.get(0)
+        assert both_workers_up() == [3, 3]
+        assert len(dumps) == 2 and list(pool._seeds) == [1]
+        seed = pool._seeds[1]
+    finally:
+        pool.close()
+    assert not seed.exists() and not pool._seeds
+
+
 def test_a_store_directory_without_shared_triples_is_queried_in_place(tmp_path) -> None:
     """No graph shares a triple: the worker reads the directory itself (no copy) and counts each once."""
     store = Store(tmp_path / "store")
