@@ -26,8 +26,10 @@ from pathlib import Path
 from . import affinity
 from .query_worker import Job
 from .sparql_protocol import ProtocolError, Rendered
-from .store import Store
+from .store import Store, remove_left_by_dead
 
+_WORKER_PREFIX = "sparql-worker-"  # then the server's pid: a worker's scratch folder
+_SEED_PREFIX = "sparql-seed-"  # then the server's pid: a seed's folder (in-memory stores)
 _LOAD_TIMEOUT = 600  # seconds a worker may take to load the graph (S = 10 000 takes tens)
 _log = logging.getLogger(__name__)
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
@@ -134,6 +136,14 @@ class QueryPool:
         self._seeding = False
         weakref.finalize(self, _stop_all, self._workers)
         weakref.finalize(self, _remove_seeds, self._seeds)
+        self._remove_left_by_dead_servers()
+
+    def _remove_left_by_dead_servers(self) -> None:
+        """Remove the worker and seed folders of servers that were killed (a stopped pool removes its own)."""
+        remove_left_by_dead(Path(tempfile.gettempdir()), _WORKER_PREFIX)
+        remove_left_by_dead(Path(tempfile.gettempdir()), _SEED_PREFIX)
+        if self.store.directory is not None:
+            remove_left_by_dead(self.store.directory.parent, "." + _WORKER_PREFIX)
 
     def _spawn(self) -> _Worker:
         """Start a worker on the current graph and wait until it has loaded it."""
@@ -142,10 +152,10 @@ class QueryPool:
         seed: Path | None = None  # where this worker leaves the generation's seed, if it is the one to
         if self.store.directory is not None:
             # beside the store, so the checkpoint's files are hard links, not copies
-            scratch = Path(tempfile.mkdtemp(prefix=".sparql-worker-", dir=self.store.directory.parent))
+            scratch = Path(tempfile.mkdtemp(prefix=f".{_WORKER_PREFIX}{os.getpid()}-", dir=self.store.directory.parent))
             self.store.checkpoint(scratch / "store")
         else:
-            scratch = Path(tempfile.mkdtemp(prefix="sparql-worker-"))
+            scratch = Path(tempfile.mkdtemp(prefix=f"{_WORKER_PREFIX}{os.getpid()}-"))
             if not self._start_from_seed(generation, scratch):
                 self.store.dump(scratch / "graph.nq")
                 seed = self._claim_seed(generation)
@@ -183,7 +193,7 @@ class QueryPool:
             if self._seeding or self._closed or generation in self._seeds:
                 return None
             self._seeding = True
-        return Path(tempfile.mkdtemp(prefix="sparql-seed-"))
+        return Path(tempfile.mkdtemp(prefix=f"{_SEED_PREFIX}{os.getpid()}-"))
 
     def _keep_seed(self, generation: int, seed: Path, ready: bool) -> None:
         """Keep the seed a worker left, if it loaded and the graph has not changed since; else remove it."""

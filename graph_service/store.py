@@ -17,6 +17,7 @@ import hashlib
 import mmap
 import os
 import re
+import shutil
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -169,12 +170,24 @@ def _remove_dead_scratch() -> None:
     """Remove value_rows' scratch files that killed processes left behind (a look once per process).
 
     A server stopped while its warm-up reads leaves the file the engine was writing: ~100 MB
-    at 10 000 roles. Each name carries the pid of its process; files of processes gone are removed.
+    at 10 000 roles.
     """
-    for path in Path(tempfile.gettempdir()).glob(_SCRATCH_PREFIX + "*"):
-        owner = path.name.removeprefix(_SCRATCH_PREFIX).partition("-")[0]
+    remove_left_by_dead(Path(tempfile.gettempdir()), _SCRATCH_PREFIX)
+
+
+def remove_left_by_dead(folder: Path, prefix: str) -> None:
+    """Remove the files and folders in `folder` named `prefix`, a pid, "-", … whose process is gone.
+
+    Scratch space is named after the process that made it, so that what a killed process left
+    can be told from what a live one (another server on the machine) still uses.
+    """
+    for path in folder.glob(prefix + "*"):
+        owner = path.name.removeprefix(prefix).partition("-")[0]
         if owner.isdigit() and not _alive(int(owner)):
-            path.unlink(missing_ok=True)
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

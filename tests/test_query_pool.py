@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -104,6 +108,28 @@ def test_an_in_memory_stores_later_workers_start_from_the_first_ones_seed(monkey
     finally:
         pool.close()
     assert not seed.exists() and not pool._seeds
+
+
+def test_a_new_pool_removes_the_worker_and_seed_folders_of_killed_servers(tmp_path) -> None:
+    """Scratch folders carry their server's pid: those of servers gone are removed, a live one's are kept."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    temp = Path(tempfile.gettempdir())
+    left = [Path(tempfile.mkdtemp(prefix=f"{prefix}{gone}-", dir=temp))
+            for prefix in ("sparql-worker-", "sparql-seed-")]
+    live = Path(tempfile.mkdtemp(prefix=f"sparql-worker-{os.getpid()}-", dir=temp))
+    store = Store(tmp_path / "store")
+    beside = Path(tempfile.mkdtemp(prefix=f".sparql-worker-{gone}-", dir=tmp_path))
+    for folder in [*left, live, beside]:
+        (folder / "store").mkdir()
+        (folder / "store" / "000001.sst").write_bytes(b"x")
+    try:
+        QueryPool(Store(), size=1).close()
+        assert not any(folder.exists() for folder in left) and live.exists() and beside.exists()
+        QueryPool(store, size=1).close()
+        assert not beside.exists() and live.exists()
+    finally:
+        shutil.rmtree(live, ignore_errors=True)
 
 
 def test_a_store_directory_without_shared_triples_is_queried_in_place(tmp_path) -> None:
