@@ -1,4 +1,7 @@
-"""Catalogue rows → RDF quads in the catalogue's graph, noting every problem at its row and column (nothing stops at the first)."""
+"""Catalogue rows → RDF quads in the catalogue's graph, noting every problem at its row and column.
+
+Nothing stops at the first problem: every row and cell is read, so one import lists them all.
+"""
 
 from __future__ import annotations
 
