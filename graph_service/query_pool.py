@@ -91,11 +91,11 @@ def _stop_all(workers: set[_Worker]) -> None:
     workers.clear()
 
 
-def _remove_seeds(seeds: dict[int, Path]) -> None:
-    """Remove every seed folder (at close, or when the pool is collected or Python exits)."""
-    for folder in list(seeds.values()):
+def _remove_folders(folders: set[Path]) -> None:
+    """Remove every folder of the set (seeds: at close, or when the pool is collected or Python exits)."""
+    for folder in list(folders):
         shutil.rmtree(folder, ignore_errors=True)
-    seeds.clear()
+        folders.discard(folder)
 
 
 def _copy_checkpoint(source: Path, target: Path) -> None:
@@ -133,9 +133,10 @@ class QueryPool:
         # worker's loaded store. Later workers start from a copy of it: at 0.4 M quads, loading the
         # dump takes a worker ~5 s, the copy milliseconds.
         self._seeds: dict[int, Path] = {}
+        self._seed_folders: set[Path] = set()  # the kept seeds and any a worker is writing now
         self._seeding = False
         weakref.finalize(self, _stop_all, self._workers)
-        weakref.finalize(self, _remove_seeds, self._seeds)
+        weakref.finalize(self, _remove_folders, self._seed_folders)
         self._remove_left_by_dead_servers()
 
     def _remove_left_by_dead_servers(self) -> None:
@@ -193,7 +194,9 @@ class QueryPool:
             if self._seeding or self._closed or generation in self._seeds:
                 return None
             self._seeding = True
-        return Path(tempfile.mkdtemp(prefix=f"{_SEED_PREFIX}{os.getpid()}-"))
+            folder = Path(tempfile.mkdtemp(prefix=f"{_SEED_PREFIX}{os.getpid()}-"))
+            self._seed_folders.add(folder)
+        return folder
 
     def _keep_seed(self, generation: int, seed: Path, ready: bool) -> None:
         """Keep the seed a worker left, if it loaded and the graph has not changed since; else remove it."""
@@ -204,7 +207,8 @@ class QueryPool:
             if keep:
                 self._seeds[generation] = seed
         if not keep:
-            shutil.rmtree(seed, ignore_errors=True)
+            _remove_folders({seed})
+            self._seed_folders.discard(seed)
 
     def _reserve(self) -> bool:
         """Take a free worker slot, if there is one."""
@@ -327,19 +331,18 @@ class QueryPool:
         """The graph changed: workers reload it, in the background."""
         with self._lock:
             self._generation += 1
-            stale = list(self._seeds.values())
+            stale = set(self._seeds.values())
             self._seeds.clear()
-        for folder in stale:
-            shutil.rmtree(folder, ignore_errors=True)
+            self._seed_folders.difference_update(stale)
+        _remove_folders(stale)
         self.warm()
 
     def close(self) -> None:
         """Stop every idle worker and start no more (busy ones stop with their query or the process)."""
         self._closed = True
         with self._lock:
-            seeds = dict(self._seeds)
             self._seeds.clear()
-        _remove_seeds(seeds)
+            _remove_folders(self._seed_folders)  # a seed being written too: its worker then keeps none
         while True:
             try:
                 worker = self._idle.get_nowait()

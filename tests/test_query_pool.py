@@ -108,6 +108,10 @@ def test_an_in_memory_stores_later_workers_start_from_the_first_ones_seed(monkey
     finally:
         pool.close()
     assert not seed.exists() and not pool._seeds
+    other = QueryPool(Store(), size=1)
+    writing = other._claim_seed(0)  # as when the server stops while its first worker writes the seed
+    other.close()
+    assert writing is not None and not writing.exists()
 
 
 def test_a_new_pool_removes_the_worker_and_seed_folders_of_killed_servers(tmp_path) -> None:
