@@ -91,11 +91,11 @@ def _stop_all(workers: set[_Worker]) -> None:
     workers.clear()
 
 
-def _remove_folders(folders: set[Path]) -> None:
-    """Remove every folder of the set (seeds: at close, or when the pool is collected or Python exits)."""
-    for folder in list(folders):
+def _remove_seeds(seeds: dict[Path, int | None]) -> None:
+    """Remove every seed folder, kept or being written (at close, or when the pool is collected or Python exits)."""
+    for folder in list(seeds):
         shutil.rmtree(folder, ignore_errors=True)
-        folders.discard(folder)
+        seeds.pop(folder, None)
 
 
 def _copy_checkpoint(source: Path, target: Path) -> None:
@@ -132,11 +132,10 @@ class QueryPool:
         # In-memory stores: per graph generation, a folder with a checkpoint (store/) of the first
         # worker's loaded store. Later workers start from a copy of it: at 0.4 M quads, loading the
         # dump takes a worker ~5 s, the copy milliseconds.
-        self._seeds: dict[int, Path] = {}
-        self._seed_folders: set[Path] = set()  # the kept seeds and any a worker is writing now
-        self._seeding = False
+        # Each seed folder with the generation it holds, or None while its worker writes it (one at a time).
+        self._seeds: dict[Path, int | None] = {}
         weakref.finalize(self, _stop_all, self._workers)
-        weakref.finalize(self, _remove_folders, self._seed_folders)
+        weakref.finalize(self, _remove_seeds, self._seeds)
         self._remove_left_by_dead_servers()
 
     def _remove_left_by_dead_servers(self) -> None:
@@ -178,7 +177,7 @@ class QueryPool:
     def _start_from_seed(self, generation: int, scratch: Path) -> bool:
         """Fill `scratch` from this graph generation's seed, if there is one; whether it was."""
         with self._lock:
-            seed = self._seeds.get(generation)
+            seed = next((folder for folder, held in self._seeds.items() if held == generation), None)
         if seed is None:
             return False
         try:
@@ -191,24 +190,22 @@ class QueryPool:
     def _claim_seed(self, generation: int) -> Path | None:
         """A folder for the worker about to load a dump to leave its seed in; None if another worker is at it."""
         with self._lock:
-            if self._seeding or self._closed or generation in self._seeds:
+            if self._closed or None in self._seeds.values() or generation in self._seeds.values():
                 return None
-            self._seeding = True
             folder = Path(tempfile.mkdtemp(prefix=f"{_SEED_PREFIX}{os.getpid()}-"))
-            self._seed_folders.add(folder)
+            self._seeds[folder] = None
         return folder
 
     def _keep_seed(self, generation: int, seed: Path, ready: bool) -> None:
         """Keep the seed a worker left, if it loaded and the graph has not changed since; else remove it."""
         with self._lock:
-            self._seeding = False
-            keep = (ready and (seed / "store").is_dir() and generation == self._generation and not self._closed
-                    and generation not in self._seeds)
+            keep = ready and (seed / "store").is_dir() and generation == self._generation and not self._closed
             if keep:
-                self._seeds[generation] = seed
+                self._seeds[seed] = generation
+            else:
+                self._seeds.pop(seed, None)
         if not keep:
-            _remove_folders({seed})
-            self._seed_folders.discard(seed)
+            shutil.rmtree(seed, ignore_errors=True)
 
     def _reserve(self) -> bool:
         """Take a free worker slot, if there is one."""
@@ -331,18 +328,17 @@ class QueryPool:
         """The graph changed: workers reload it, in the background."""
         with self._lock:
             self._generation += 1
-            stale = set(self._seeds.values())
-            self._seeds.clear()
-            self._seed_folders.difference_update(stale)
-        _remove_folders(stale)
+            stale = {folder: held for folder, held in self._seeds.items() if held is not None}
+            for folder in stale:
+                del self._seeds[folder]
+        _remove_seeds(stale)  # one being written stays: its worker's generation is not kept
         self.warm()
 
     def close(self) -> None:
         """Stop every idle worker and start no more (busy ones stop with their query or the process)."""
         self._closed = True
         with self._lock:
-            self._seeds.clear()
-            _remove_folders(self._seed_folders)  # a seed being written too: its worker then keeps none
+            _remove_seeds(self._seeds)  # a seed being written too: its worker then keeps none
         while True:
             try:
                 worker = self._idle.get_nowait()
