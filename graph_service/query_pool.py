@@ -30,6 +30,7 @@ from .store import Store, remove_left_by_dead
 
 _WORKER_PREFIX = "sparql-worker-"  # then the server's pid: a worker's scratch folder
 _SEED_PREFIX = "sparql-seed-"  # then the server's pid: a seed's folder (in-memory stores)
+_CLOSED = "the SPARQL query pool was closed while a worker was being prepared"
 _LOAD_TIMEOUT = 600  # seconds a worker may take to load the graph (S = 10 000 takes tens)
 _log = logging.getLogger(__name__)
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
@@ -47,6 +48,7 @@ class _Worker:
     conn: Connection
     generation: int
     scratch: Path  # the worker's own store directory, removed with it
+    loading: bool = True  # until it says it is ready
 
     def stop(self) -> None:
         """Kill the process now (it may be in the middle of a query) and remove its store."""
@@ -91,11 +93,11 @@ def _stop_all(workers: set[_Worker]) -> None:
     workers.clear()
 
 
-def _remove_seeds(seeds: dict[Path, int | None]) -> None:
-    """Remove every seed folder, kept or being written (at close, or when the pool is collected or Python exits)."""
-    for folder in list(seeds):
+def _remove_folders(folders: dict[Path, int | None]) -> None:
+    """Remove and forget each folder of a folder → generation map (at close, when the pool is collected, at exit)."""
+    for folder in list(folders):
         shutil.rmtree(folder, ignore_errors=True)
-        seeds.pop(folder, None)
+        folders.pop(folder, None)
 
 
 def _copy_checkpoint(source: Path, target: Path) -> None:
@@ -134,8 +136,12 @@ class QueryPool:
         # dump takes a worker ~5 s, the copy milliseconds.
         # Each seed folder with the generation it holds, or None while its worker writes it (one at a time).
         self._seeds: dict[Path, int | None] = {}
+        # The scratch folder of each worker not started yet (its dump or checkpoint is being written),
+        # with its generation: close() or the exit removes it, the thread writing it may be at it still.
+        self._preparing: dict[Path, int | None] = {}
         weakref.finalize(self, _stop_all, self._workers)
-        weakref.finalize(self, _remove_seeds, self._seeds)
+        weakref.finalize(self, _remove_folders, self._seeds)
+        weakref.finalize(self, _remove_folders, self._preparing)
         self._remove_left_by_dead_servers()
 
     def _remove_left_by_dead_servers(self) -> None:
@@ -149,23 +155,26 @@ class QueryPool:
         """Start a worker on the current graph and wait until it has loaded it."""
         with self._lock:
             generation = self._generation
+            scratch = self._new_scratch(generation)
         seed: Path | None = None  # where this worker leaves the generation's seed, if it is the one to
-        if self.store.directory is not None:
-            # beside the store, so the checkpoint's files are hard links, not copies
-            scratch = Path(tempfile.mkdtemp(prefix=f".{_WORKER_PREFIX}{os.getpid()}-", dir=self.store.directory.parent))
-            self.store.checkpoint(scratch / "store")
-        else:
-            scratch = Path(tempfile.mkdtemp(prefix=f"{_WORKER_PREFIX}{os.getpid()}-"))
-            if not self._start_from_seed(generation, scratch):
-                self.store.dump(scratch / "graph.nq")
-                seed = self._claim_seed(generation)
-        process, conn = _launch(scratch, seed / "store" if seed else None)
-        worker = _Worker(process, conn, generation, scratch)
-        self._workers.add(worker)
+        try:
+            seed = self._prepare(scratch, generation)
+            process, conn = _launch(scratch, seed / "store" if seed else None)
+            worker = _Worker(process, conn, generation, scratch)
+            self._workers.add(worker)  # from here the worker's stop removes its folder
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            if seed is not None:
+                self._keep_seed(generation, seed, ready=False)
+            raise
+        finally:
+            with self._lock:
+                self._preparing.pop(scratch, None)
         try:
             ready = conn.poll(_LOAD_TIMEOUT) and conn.recv()[0] == "ready"
         except (EOFError, OSError):  # it died while loading (or the server is stopping)
             ready = False
+        worker.loading = False
         if seed is not None:
             self._keep_seed(generation, seed, ready)
         if not ready:
@@ -173,6 +182,39 @@ class QueryPool:
             worker.stop()
             raise RuntimeError(f"a SPARQL worker process did not load the graph within {_LOAD_TIMEOUT} s")
         return worker
+
+    def _prepare(self, scratch: Path, generation: int) -> Path | None:
+        """Fill a new worker's folder with the graph; the seed folder the worker is to leave, if any.
+
+        :raises RuntimeError: if the pool was closed meanwhile (close() removes the folder under us).
+        """
+        seed = None
+        try:
+            if self.store.directory is not None:
+                self.store.checkpoint(scratch / "store")
+            elif not self._start_from_seed(generation, scratch):
+                self.store.dump(scratch / "graph.nq")
+                seed = self._claim_seed(generation)
+        except Exception as err:
+            if self._closed:
+                raise RuntimeError(_CLOSED) from err
+            raise
+        if self._closed:
+            raise RuntimeError(_CLOSED)
+        return seed
+
+    def _new_scratch(self, generation: int) -> Path:
+        """A new worker's scratch folder, named for this server's pid (call with the lock held).
+
+        Beside a store directory, so the checkpoint's files are hard links, not copies; in the
+        temporary folder for an in-memory store.
+        """
+        if self.store.directory is not None:
+            scratch = tempfile.mkdtemp(prefix=f".{_WORKER_PREFIX}{os.getpid()}-", dir=self.store.directory.parent)
+        else:
+            scratch = tempfile.mkdtemp(prefix=f"{_WORKER_PREFIX}{os.getpid()}-")
+        self._preparing[Path(scratch)] = generation
+        return Path(scratch)
 
     def _start_from_seed(self, generation: int, scratch: Path) -> bool:
         """Fill `scratch` from this graph generation's seed, if there is one; whether it was."""
@@ -331,14 +373,23 @@ class QueryPool:
             stale = {folder: held for folder, held in self._seeds.items() if held is not None}
             for folder in stale:
                 del self._seeds[folder]
-        _remove_seeds(stale)  # one being written stays: its worker's generation is not kept
+        _remove_folders(stale)  # one being written stays: its worker's generation is not kept
         self.warm()
 
     def close(self) -> None:
-        """Stop every idle worker and start no more (busy ones stop with their query or the process)."""
-        self._closed = True
+        """Stop idle and loading workers, remove every folder of ours, start no more workers.
+
+        Busy workers stop with their query or the process. This is the server's only clean-up
+        when it is stopped: uvicorn ends on SIGTERM by raising the signal again, so no exit hook
+        (the finalizers above) runs then.
+        """
         with self._lock:
-            _remove_seeds(self._seeds)  # a seed being written too: its worker then keeps none
+            self._closed = True
+            _remove_folders(self._seeds)  # a seed being written too: its worker then keeps none
+            _remove_folders(self._preparing)  # the threads writing into them give up (see _spawn)
+            loading = [worker for worker in list(self._workers) if worker.loading]
+        for worker in loading:  # the thread waiting for it sees it die and gives up
+            worker.stop()
         while True:
             try:
                 worker = self._idle.get_nowait()

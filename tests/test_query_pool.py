@@ -6,15 +6,19 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
+from graph_service import query_pool
 from graph_service.loading import open_graph
 from graph_service.query_pool import QueryPool, QueryTimeout, _launch
 from graph_service.query_worker import Job, _load_dump, _shares_triples
@@ -28,6 +32,22 @@ def count(pool: QueryPool, query: str = COUNT) -> int:
     """The single number a COUNT query answers."""
     body = json.loads(pool.run(Job(query, JSON)).body)
     return int(body["results"]["bindings"][0]["n"]["value"])
+
+
+def _one_triple_store() -> Store:
+    """An in-memory store of one triple."""
+    store = Store()
+    store.add_triples("http://example.org/g", [ox.Triple(ox.NamedNode("urn:x:a"), ox.NamedNode("urn:x:b"),
+                                                         ox.NamedNode("urn:x:c"))])
+    return store
+
+
+def _until(condition, seconds: float = 30) -> bool:
+    """Wait until `condition()` holds; whether it did in time."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
 
 
 def test_loading_the_graph_does_not_count_against_the_time_limit() -> None:
@@ -138,6 +158,107 @@ def test_a_new_pool_removes_the_worker_and_seed_folders_of_killed_servers(tmp_pa
         assert not beside.exists() and live.exists()
     finally:
         shutil.rmtree(live, ignore_errors=True)
+
+
+# A program that exits without closing its pool while the pool writes a new worker's dump (or
+# checkpoint): what is left to the exit hooks (serve closes its pool, see the close() tests below).
+_EXITS_WHILE_PREPARING = """
+import sys, threading, time
+import pyoxigraph as ox
+from graph_service.query_pool import QueryPool
+from graph_service.store import Store
+
+store = Store(sys.argv[1] if len(sys.argv) > 1 else None)
+store.add_triples("http://example.org/g", [ox.Triple(ox.NamedNode("urn:x:a"), ox.NamedNode("urn:x:b"),
+                                                     ox.NamedNode("urn:x:c"))])
+writing = threading.Event()
+
+def slow(*args, **kwargs):
+    writing.set()
+    time.sleep(60)
+
+store.dump = store.checkpoint = slow
+pool = QueryPool(store, size=1)
+pool.warm()
+assert writing.wait(30)
+"""
+
+
+@pytest.mark.parametrize("kind", ["in memory", "directory"])
+def test_a_program_exiting_without_closing_its_pool_leaves_no_worker_folder(tmp_path, kind: str) -> None:
+    """The folder made for a worker is removed at exit, even while its dump or checkpoint is still being written."""
+    args = [str(tmp_path / "store")] if kind == "directory" else []
+    run = subprocess.run([sys.executable, "-c", _EXITS_WHILE_PREPARING, *args], capture_output=True, text=True,
+                         timeout=60, env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    assert not list(tmp_path.glob("*sparql-worker-*")), run.stderr
+
+
+def test_a_worker_whose_dump_fails_leaves_no_scratch_folder(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dump that cannot be written (a full disk) reaches the caller, and the worker's folder is removed."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    store = _one_triple_store()
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "dump", full)
+    pool = QueryPool(store, size=1)
+    try:
+        with pytest.raises(OSError, match="No space left"):
+            pool.run(Job(COUNT, JSON))
+        assert not list(tmp_path.glob("sparql-*")) and not pool._preparing
+    finally:
+        pool.close()
+
+
+def test_a_pool_closed_while_a_workers_dump_is_written_leaves_no_folder(tmp_path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As `serve` stopped by SIGTERM (no exit hooks run): close() removes the folder, the thread gives up quietly."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    store = _one_triple_store()
+    writing, go_on = threading.Event(), threading.Event()
+    dump = store.dump
+
+    def slow_dump(*args, **kwargs) -> None:
+        writing.set()
+        go_on.wait(30)
+        dump(*args, **kwargs)
+
+    monkeypatch.setattr(store, "dump", slow_dump)
+    errors: list = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    pool = QueryPool(store, size=1)
+    pool.warm()
+    assert writing.wait(30)
+    pool.close()
+    assert not list(tmp_path.glob("sparql-*"))
+    go_on.set()  # the dump goes on into the removed folder
+    assert _until(lambda: pool._live == 0)
+    assert not list(tmp_path.glob("sparql-*")) and not pool._workers and not pool._preparing and not errors
+
+
+def test_a_pool_closed_while_a_worker_loads_stops_it_and_removes_its_folder(tmp_path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that has not said it is ready is stopped at close(), not left to an exit hook."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def never_ready(scratch: Path, seed: Path | None = None) -> tuple[subprocess.Popen, Connection]:
+        ours, theirs = socket.socketpair()
+        with theirs:
+            process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                                       pass_fds=(theirs.fileno(),))
+        return process, Connection(ours.detach())
+
+    monkeypatch.setattr(query_pool, "_launch", never_ready)
+    pool = QueryPool(_one_triple_store(), size=1)
+    pool.warm()
+    assert _until(lambda: bool(pool._workers))
+    (worker,) = list(pool._workers)
+    assert worker.loading and worker.scratch.exists()
+    pool.close()
+    assert worker.process.poll() is not None and not worker.scratch.exists()
+    assert _until(lambda: pool._live == 0) and not list(tmp_path.glob("sparql-*"))
 
 
 def test_a_store_directory_without_shared_triples_is_queried_in_place(tmp_path) -> None:
