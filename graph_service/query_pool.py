@@ -313,7 +313,7 @@ class QueryPool:
                 break
         for worker in idle:
             if self._current(worker):
-                self._idle.put(worker)
+                self._release(worker)
             else:
                 self._retire(worker)
         while self._reserve():
@@ -321,9 +321,16 @@ class QueryPool:
                 worker = self._start()
             except RuntimeError:
                 return  # the next query starts one itself, and reports the failure
-            self._idle.put(worker)
-            if self._closed:
-                self.close()
+            self._release(worker)
+
+    def _release(self, worker: _Worker) -> None:
+        """Make a worker idle again, or stop it if the pool was closed meanwhile (close() has drained the idle)."""
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._idle.put(worker)
+        if closed:
+            self._retire(worker)
 
     def warm(self) -> None:
         """Load the graph into every worker now, in the background."""
@@ -356,7 +363,7 @@ class QueryPool:
             self.warm()
             raise ProtocolError(500, "the query engine stopped on this query (its worker process died and was "
                                      f"replaced{': ' + str(err) if str(err) else ''}); simplify the query") from err
-        self._idle.put(worker)
+        self._release(worker)
         took = time.monotonic() - began
         if took >= self.slow:
             _log.warning("slow SPARQL query: %.2f s, of which %.2f s waiting for a worker (busy or loading) and "
@@ -377,16 +384,16 @@ class QueryPool:
         self.warm()
 
     def close(self) -> None:
-        """Stop idle and loading workers, remove every folder of ours, start no more workers.
+        """Stop idle and loading workers, remove the seeds and the folders being prepared, start no more workers.
 
-        Busy workers stop with their query or the process. This is the server's only clean-up
-        when it is stopped: uvicorn ends on SIGTERM by raising the signal again, so no exit hook
-        (the finalizers above) runs then.
+        Busy workers stop when their query ends (uvicorn lets requests finish before the app
+        closes). This is the server's only clean-up when it is stopped: uvicorn ends on SIGTERM
+        by raising the signal again, so no exit hook (the finalizers above) runs then.
         """
         with self._lock:
             self._closed = True
             _remove_folders(self._seeds)  # a seed being written too: its worker then keeps none
-            _remove_folders(self._preparing)  # the threads writing into them give up (see _spawn)
+            _remove_folders(self._preparing)  # the threads writing into them give up (see _prepare)
             loading = [worker for worker in list(self._workers) if worker.loading]
         for worker in loading:  # the thread waiting for it sees it die and gives up
             worker.stop()

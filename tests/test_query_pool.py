@@ -261,6 +261,29 @@ def test_a_pool_closed_while_a_worker_loads_stops_it_and_removes_its_folder(tmp_
     assert _until(lambda: pool._live == 0) and not list(tmp_path.glob("sparql-*"))
 
 
+def test_a_worker_busy_when_the_pool_closes_stops_when_its_query_ends(tmp_path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its answer still reaches the caller; then the worker is stopped and its folder removed, not made idle."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    store = Store()
+    store.add_triples("http://example.org/g", [ox.Triple(ox.NamedNode(f"urn:x:{i}"), ox.NamedNode("urn:x:p"),
+                                                         ox.Literal(str(i))) for i in range(3000)])
+    pool = QueryPool(store, size=1, timeout=60)
+    assert count(pool) == 3000
+    (worker,) = list(pool._workers)
+    answers: list[int] = []
+    asking = threading.Thread(target=lambda: answers.append(count(pool, "SELECT (COUNT(*) AS ?n) WHERE "
+                                                                        "{ ?a ?b ?c . ?d ?e ?f }")))
+    asking.start()
+    assert _until(lambda: pool._idle.empty())
+    pool.close()
+    assert asking.is_alive()  # 9 M rows to count: the worker is still busy
+    asking.join(60)
+    assert answers == [3000 * 3000]
+    assert worker.process.poll() is not None and not worker.scratch.exists() and pool._idle.empty()
+    assert not list(tmp_path.glob("sparql-*"))
+
+
 def test_a_store_directory_without_shared_triples_is_queried_in_place(tmp_path) -> None:
     """No graph shares a triple: the worker reads the directory itself (no copy) and counts each once."""
     store = Store(tmp_path / "store")
