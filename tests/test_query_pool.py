@@ -64,10 +64,7 @@ def test_warm_loads_every_worker_in_the_background_and_again_after_a_write() -> 
     pool = QueryPool(store, size=2, timeout=5)
     try:
         pool.warm()
-        deadline = time.monotonic() + 60
-        while pool._idle.qsize() < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert pool._idle.qsize() == 2
+        assert _until(lambda: pool._idle.qsize() == 2, 60)
         before = count(pool)
         store.add_triples("http://example.org/new", [ox.Triple(ox.NamedNode("urn:x:a"), ox.NamedNode("urn:x:b"),
                                                                ox.Literal("c"))])
@@ -107,10 +104,8 @@ def test_an_in_memory_stores_later_workers_start_from_the_first_ones_seed(monkey
 
     def both_workers_up() -> list:
         """Once both workers hold the current graph, one count from each (idle workers queue in turn)."""
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (
-                pool._idle.qsize() == 2 and all(w.generation == pool._generation for w in list(pool._idle.queue))):
-            time.sleep(0.05)
+        _until(lambda: pool._idle.qsize() == 2 and all(w.generation == pool._generation
+                                                        for w in list(pool._idle.queue)), 60)
         return [count(pool) for _ in range(2)]
 
     def kept() -> dict:
@@ -307,10 +302,7 @@ def test_a_server_set_to_warm_up_reads_the_graph_before_the_first_request() -> N
 
     app = create_app(Settings(warm_up=True, query_workers=1), open_graph())
     with TestClient(app):
-        deadline = time.monotonic() + 60
-        while ("records" not in app.state.service._cache or app.state.query_pool._idle.qsize() < 1) \
-                and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _until(lambda: "records" in app.state.service._cache and app.state.query_pool._idle.qsize() >= 1, 60)
         assert all(key in app.state.service._cache for key in ("records", "labels", "coverage sv", "coverage en"))
         assert app.state.query_pool._idle.qsize() == 1
 
