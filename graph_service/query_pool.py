@@ -22,6 +22,7 @@ import weakref
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from . import affinity
 from .query_worker import Job
@@ -93,8 +94,8 @@ def _stop_all(workers: set[_Worker]) -> None:
     workers.clear()
 
 
-def _remove_folders(folders: dict[Path, int | None]) -> None:
-    """Remove and forget each folder of a folder → generation map (at close, when the pool is collected, at exit)."""
+def _remove_folders(folders: dict[Path, Any]) -> None:
+    """Remove and forget each folder a map is keyed by (at close, when the pool is collected, at exit)."""
     for folder in list(folders):
         shutil.rmtree(folder, ignore_errors=True)
         folders.pop(folder, None)
@@ -137,8 +138,8 @@ class QueryPool:
         # Each seed folder with the generation it holds, or None while its worker writes it (one at a time).
         self._seeds: dict[Path, int | None] = {}
         # The scratch folder of each worker not started yet (its dump or checkpoint is being written),
-        # with its generation: close() or the exit removes it, the thread writing it may be at it still.
-        self._preparing: dict[Path, int | None] = {}
+        # as an ordered set: close() or the exit removes it, the thread writing it may be at it still.
+        self._preparing: dict[Path, None] = {}
         weakref.finalize(self, _stop_all, self._workers)
         weakref.finalize(self, _remove_folders, self._seeds)
         weakref.finalize(self, _remove_folders, self._preparing)
@@ -155,7 +156,7 @@ class QueryPool:
         """Start a worker on the current graph and wait until it has loaded it."""
         with self._lock:
             generation = self._generation
-            scratch = self._new_scratch(generation)
+            scratch = self._new_scratch()
         seed: Path | None = None  # where this worker leaves the generation's seed, if it is the one to
         try:
             seed = self._prepare(scratch, generation)
@@ -203,7 +204,7 @@ class QueryPool:
             raise RuntimeError(_CLOSED)
         return seed
 
-    def _new_scratch(self, generation: int) -> Path:
+    def _new_scratch(self) -> Path:
         """A new worker's scratch folder, named for this server's pid (call with the lock held).
 
         Beside a store directory, so the checkpoint's files are hard links, not copies; in the
@@ -213,7 +214,7 @@ class QueryPool:
             scratch = tempfile.mkdtemp(prefix=f".{_WORKER_PREFIX}{os.getpid()}-", dir=self.store.directory.parent)
         else:
             scratch = tempfile.mkdtemp(prefix=f"{_WORKER_PREFIX}{os.getpid()}-")
-        self._preparing[Path(scratch)] = generation
+        self._preparing[Path(scratch)] = None
         return Path(scratch)
 
     def _start_from_seed(self, generation: int, scratch: Path) -> bool:
