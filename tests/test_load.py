@@ -240,7 +240,9 @@ def _affinities(process: psutil.Process) -> list[set[int]]:
 def test_one_cpu_keeps_the_servers_threads_on_one_cpu_and_its_workers_on_all(
         server: tuple[subprocess.Popen, int], tmp_path: Path) -> None:
     allowed = os.sched_getaffinity(0)  # what the servers inherit from this test
-    assert all(cpus == allowed for cpus in _affinities(psutil.Process(server[0].pid))), "pinned by default"
+    by_default = psutil.Process(server[0].pid)
+    assert all(cpus == allowed for cpus in _affinities(by_default)), "pinned by default"
+    assert {os.sched_getscheduler(thread.id) for thread in by_default.threads()} == {os.sched_getscheduler(0)}
     log = tmp_path / "one-cpu.log"
     with serving(log, "--one-cpu") as (process, port):
         tally = send([call for call in MIX if call.name in ("gap", "sparql roles")], port, 1)  # a plan, a worker
@@ -252,8 +254,12 @@ def test_one_cpu_keeps_the_servers_threads_on_one_cpu_and_its_workers_on_all(
         assert len(root.children()) >= 2, "the SPARQL workers did not start"
         main_thread = os.sched_getaffinity(process.pid)
         assert len(main_thread) == 1 and main_thread <= allowed
-        # the event loop and the planning lane (started by it) share the one CPU; pyoxigraph's threads may not
-        assert sum(cpus == main_thread for cpus in _affinities(root)) >= 2
+        # the event loop and the planning lane (started by it) share the one CPU, taking turns (SCHED_BATCH);
+        # pyoxigraph's threads may not
+        on_one = [thread.id for thread in root.threads() if os.sched_getaffinity(thread.id) == main_thread]
+        assert len(on_one) >= 2
+        assert {os.sched_getscheduler(thread) for thread in on_one} == {os.SCHED_BATCH}
         for worker in root.children():
             assert all(cpus == allowed for cpus in _affinities(worker)), worker.cmdline()
+            assert os.sched_getscheduler(worker.pid) == os.sched_getscheduler(0), worker.cmdline()
     assert f"--one-cpu: the server's threads stay on CPU {min(main_thread)}" in log.read_text(encoding="utf-8")

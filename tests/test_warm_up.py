@@ -25,19 +25,21 @@ from graph_service.api.sparql import _warm_service
 
 seen = {}
 
+def where():
+    return {"cpus": sorted(os.sched_getaffinity(0)), "policy": os.sched_getscheduler(0)}
+
 class Service:
     def warm(self):
-        seen["warm-up"] = sorted(os.sched_getaffinity(0))
+        seen["warm-up"] = where()
         with ThreadPoolExecutor(max_workers=2) as pool:
-            seen["its reads"] = pool.submit(lambda: sorted(os.sched_getaffinity(0))).result()
+            seen["its reads"] = pool.submit(where).result()
 
 cpu = affinity.keep_threads_on_one_cpu()
 thread = threading.Thread(target=_warm_service, args=(Service(),))
 thread.start()
 thread.join()
-seen["server"] = sorted(os.sched_getaffinity(0))
-seen["a thread the server starts"] = []
-other = threading.Thread(target=lambda: seen.__setitem__("a thread the server starts", sorted(os.sched_getaffinity(0))))
+seen["server"] = where()
+other = threading.Thread(target=lambda: seen.__setitem__("a thread the server starts", where()))
 other.start()
 other.join()
 print(json.dumps({"cpu": cpu, **seen}))
@@ -47,13 +49,15 @@ print(json.dumps({"cpu": cpu, **seen}))
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
                     reason="CPU affinity needs Linux and at least two CPUs")
 def test_the_warm_up_and_its_reads_use_every_cpu_while_the_server_stays_on_one() -> None:
+    """The server's threads share one CPU, taking turns (SCHED_BATCH); the warm-up gets every CPU and the policy back."""
     allowed = sorted(os.sched_getaffinity(0))
     run = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     seen = json.loads(run.stdout)
-    assert seen["server"] == [seen["cpu"]] and seen["a thread the server starts"] == [seen["cpu"]]
-    assert seen["warm-up"] == allowed
-    assert seen["its reads"] == allowed
+    taking_turns = {"cpus": [seen["cpu"]], "policy": os.SCHED_BATCH}
+    assert seen["server"] == seen["a thread the server starts"] == taking_turns
+    free = {"cpus": allowed, "policy": os.sched_getscheduler(0)}
+    assert seen["warm-up"] == seen["its reads"] == free
 
 
 def test_without_one_cpu_the_warm_up_keeps_the_cpus_it_has() -> None:
@@ -62,8 +66,8 @@ def test_without_one_cpu_the_warm_up_keeps_the_cpus_it_has() -> None:
     run = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     seen = json.loads(run.stdout)
-    mine = sorted(os.sched_getaffinity(0))
-    assert seen["server"] == seen["warm-up"] == seen["its reads"] == mine
+    mine = {"cpus": sorted(os.sched_getaffinity(0)), "policy": os.sched_getscheduler(0)}
+    assert seen["server"] == seen["warm-up"] == seen["its reads"] == seen["a thread the server starts"] == mine
 
 
 class _Recorder:
