@@ -49,7 +49,7 @@ print(json.dumps({"cpu": cpu, **seen}))
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
                     reason="CPU affinity needs Linux and at least two CPUs")
 def test_the_warm_up_and_its_reads_use_every_cpu_while_the_server_stays_on_one() -> None:
-    """The server's threads share one CPU, taking turns (SCHED_BATCH); the warm-up gets every CPU and the policy back."""
+    """The server's threads share one CPU, taking turns (SCHED_BATCH); the warm-up gets every CPU and policy back."""
     allowed = sorted(os.sched_getaffinity(0))
     run = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
