@@ -60,6 +60,18 @@ def test_the_warm_up_and_its_reads_use_every_cpu_while_the_server_stays_on_one()
     assert seen["warm-up"] == seen["its reads"] == free
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="CPU affinity needs Linux and at least two CPUs")
+def test_a_server_started_under_another_scheduling_policy_keeps_it() -> None:
+    """Only the normal policy becomes SCHED_BATCH: a server started under SCHED_IDLE (chrt -i) stays so."""
+    child = "import os\nos.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n" + _CHILD
+    run = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout)
+    assert seen["server"] == seen["a thread the server starts"] == {"cpus": [seen["cpu"]], "policy": os.SCHED_IDLE}
+    assert seen["warm-up"]["policy"] == seen["its reads"]["policy"] == os.SCHED_IDLE
+
+
 def test_without_one_cpu_the_warm_up_keeps_the_cpus_it_has() -> None:
     """No --one-cpu, nothing pinned: use_every_cpu leaves the thread as it is."""
     child = _CHILD.replace("cpu = affinity.keep_threads_on_one_cpu()", "cpu = None")
