@@ -71,13 +71,23 @@ def _take_turns() -> None:
     _policy = policy
 
 
-def _restore_policy(pid: int) -> None:
-    """Give thread `pid` (0: the calling one) the scheduling policy the process had before `_take_turns`."""
+def _set_free(pid: int) -> None:
+    """Give thread `pid` (0: the calling one) every CPU the server may use and the process's first policy back.
+
+    An OSError leaves it as it is: a child that has already exited (its pool reports that), a CPU
+    gone offline since, a policy that may not be changed back.
+    """
+    if _allowed is None:
+        return
+    try:
+        os.sched_setaffinity(pid, _allowed)
+    except OSError:
+        pass
     if _policy is None:
         return
     try:
         os.sched_setscheduler(pid, _policy, os.sched_param(0))
-    except OSError:  # the child has already exited, or the policy may not be changed back
+    except OSError:
         pass
 
 
@@ -86,13 +96,7 @@ def spread(pid: int) -> None:
 
     Children inherit the one CPU and SCHED_BATCH otherwise.
     """
-    if _allowed is None:
-        return
-    try:
-        os.sched_setaffinity(pid, _allowed)
-    except OSError:  # the child has already exited: its pool reports that
-        pass
-    _restore_policy(pid)
+    _set_free(pid)
 
 
 def use_every_cpu() -> None:
@@ -101,13 +105,7 @@ def use_every_cpu() -> None:
     For the start-up warm-up, whose reads run outside the GIL: kept on the server's one CPU
     they left the other idle, and at S = 10 000 on disk the first gap came ~50 s after start.
     """
-    if _allowed is None:
-        return
-    try:
-        os.sched_setaffinity(0, _allowed)
-    except OSError:  # a CPU went offline since: stay where the thread is
-        pass
-    _restore_policy(0)
+    _set_free(0)
 
 
 def _current_cpu() -> int:
