@@ -391,11 +391,13 @@ class QueryPool:
         closes). This is the server's only clean-up when it is stopped: uvicorn ends on SIGTERM
         by raising the signal again, so no exit hook (the finalizers above) runs then.
         """
-        with self._lock:
+        with self._lock:  # the folders are taken out here and removed outside, as in changed()
             self._closed = True
-            _remove_folders(self._seeds)  # a seed being written too: its worker then keeps none
-            _remove_folders(self._preparing)  # the threads writing into them give up (see _prepare)
+            folders: dict[Path, Any] = {**self._seeds, **self._preparing}
+            self._seeds.clear()  # a seed being written too: its worker then keeps none
+            self._preparing.clear()  # the threads writing into them give up (see _prepare)
             loading = [worker for worker in list(self._workers) if worker.loading]
+        _remove_folders(folders)
         for worker in loading:  # the thread waiting for it sees it die and gives up
             worker.stop()
         while True:
