@@ -297,7 +297,8 @@ def _token(path: str | None) -> str | None:
 
 
 def _web_stack() -> tuple[ModuleType, Callable[[Settings, Store | RemoteStore], Any]]:
-    """uvicorn and the app factory (importing them takes ~0.4 s)."""
+    """uvicorn and the app factory: ~0.55 s of imports (rdflib, pyshacl and networkx wait for the requests
+    that need them; see lazy_modules)."""
     import uvicorn
 
     from .api import create_app
@@ -309,7 +310,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Load the graph and serve the HTTP API with uvicorn.
 
     The web stack is imported on a second thread while the graph loads: pyoxigraph's bulk
-    load releases the GIL, so the 0.4 s of imports no longer add to start-up. The server's
+    load releases the GIL, so the imports no longer add to the load (at S = 100 the load is done
+    first, and the imports are what start-up waits for). The server's
     threads share two malloc arenas, but only from after the load: the bulk loader's threads
     fighting over two arenas made a 5 M-triple load into a store directory ~15 % slower
     (bulk load alone 35.7 against 31.1 s, `serve` until it answers 41.9 against 37.4 s, means

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import Iterable
-
-import networkx as nx
+from typing import TYPE_CHECKING, Iterable
 
 from . import cover
+from .lazy_modules import lazy_module
 from .model import Catalogue, per_catalogue
+
+if TYPE_CHECKING:
+    import networkx as nx
+else:
+    nx = lazy_module("networkx")
 
 
 class PlanningInputError(ValueError):

@@ -15,7 +15,6 @@ import pyoxigraph as ox
 
 from ..namespaces import GRAPH_BASE
 from ..store import Store, is_bookkeeping
-from . import shacl
 from .build import Builder, Progress
 from .resolve import known, slug
 from .tables import XLSX_MEDIA, CatalogueUnreadable, Issue, Sheet, read_bytes, read_csv, read_files, read_xlsx
@@ -96,6 +95,8 @@ def import_catalogue(store: Store, sheets: Sequence[Sheet], graph: str, *, dry_r
     built = Builder(index, graph).build(sheets, progress)
     warnings: list[Issue] = []
     if not built.issues:
+        from . import shacl  # rdflib and the shapes: ~80 ms a server need not spend before it answers
+
         errors, warnings = shacl.check(built, index, progress)
         built.issues += errors
     warnings.sort(key=_order)

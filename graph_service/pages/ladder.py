@@ -6,12 +6,17 @@ This module computes what to draw and where (plain numbers); the template `_ladd
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
-
+from ..lazy_modules import lazy_module
 from ..schemas import ConceptSummary
 from ..service import Service
 from .i18n import Translator
+
+if TYPE_CHECKING:
+    import networkx as nx
+else:
+    nx = lazy_module("networkx")
 
 STEP_WIDTH = 236
 STEP_GAP = 12
