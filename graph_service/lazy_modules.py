@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import importlib
 from types import ModuleType
+from typing import Any
 
 
-def lazy_module(name: str) -> ModuleType:
-    """The module `name`, run only when one of its attributes is first read (the recipe of importlib's docs).
+class LazyModule:
+    """Stands for module `name` and imports it when one of its attributes is first read.
 
-    For libraries that a request needs and start-up does not: networkx takes ~0.12 s and 12 MB
-    to import, on the path from launch to a server's first answer.
+    For libraries that some requests need and start-up does not: networkx takes ~0.12 s and
+    12 MB to import, on the path from launch to a server's first answer. The import goes through
+    `importlib.import_module`, whose per-module lock makes a thread that reads an attribute while
+    another is importing wait for the whole module. importlib's LazyLoader does not on Python 3.11
+    (cpython gh-114763): a second thread could read a half-run module.
     """
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    return module
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        """The attribute of the imported module (read on every access: the import is then one dict lookup)."""
+        module: ModuleType = importlib.import_module(self._name)
+        return getattr(module, attr)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name!r}>"
+

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
 from . import cover
-from .lazy_modules import lazy_module
+from .lazy_modules import LazyModule
 from .model import Catalogue, per_catalogue
 
 if TYPE_CHECKING:
     import networkx as nx
 else:
-    nx = lazy_module("networkx")
+    nx = LazyModule("networkx")
 
 
 class PlanningInputError(ValueError):

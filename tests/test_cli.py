@@ -190,3 +190,25 @@ print(json.dumps({"before": before, "after": "networkx.classes" in sys.modules, 
     assert seen["after"] is True
     assert seen["roles"] == ["https://w3id.org/mikromerit/id/role/" + r for r in
                              ("drifttekniker", "kopplingsbehorig-drifttekniker", "vakthavande-drifttekniker")]
+
+
+def test_threads_that_first_use_a_lazy_module_together_all_see_it_whole() -> None:
+    """The lanes and the warm-up may run the first ladder at once: each sees networkx whole, none a
+    half-imported module (importlib's LazyLoader on Python 3.11 let them)."""
+    probe = """
+import threading
+from graph_service.planner import nx
+barrier, seen = threading.Barrier(8), []
+def first_use():
+    barrier.wait()
+    graph = nx.DiGraph([("a", "b"), ("b", "c")])
+    seen.append(sorted(nx.descendants(graph, "a")))
+threads = [threading.Thread(target=first_use) for _ in range(8)]
+for thread in threads: thread.start()
+for thread in threads: thread.join()
+print(seen)
+"""
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == str([["b", "c"]] * 8), done.stderr

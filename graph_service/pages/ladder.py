@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..lazy_modules import lazy_module
+from ..lazy_modules import LazyModule
 from ..schemas import ConceptSummary
 from ..service import Service
 from .i18n import Translator
@@ -16,7 +16,7 @@ from .i18n import Translator
 if TYPE_CHECKING:
     import networkx as nx
 else:
-    nx = lazy_module("networkx")
+    nx = LazyModule("networkx")
 
 STEP_WIDTH = 236
 STEP_GAP = 12
