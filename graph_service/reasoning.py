@@ -41,8 +41,28 @@ def check_consistency(paths: Iterable[Path]) -> Consistency:
             with onto:
                 owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
         except owlready2.OwlReadyInconsistentOntologyError as err:
+            _remove_reasoner_input(err)
             return Consistency(False, f"HermiT found the ontology inconsistent: {err}")
+        except Exception as err:  # Java missing (FileNotFoundError) or failing: the same file is left behind
+            _remove_reasoner_input(err)
+            raise
         unsatisfiable = tuple(sorted(c.iri for c in world.inconsistent_classes()))
         if unsatisfiable:
             return Consistency(False, "unsatisfiable classes: " + ", ".join(unsatisfiable), unsatisfiable)
         return Consistency(True, f"consistent ({len(graph)} triples)")
+
+
+def _remove_reasoner_input(err: BaseException) -> None:
+    """Delete the N-Triples file owlready2 wrote for HermiT, which it leaves in the system's temporary
+    folder when HermiT fails (owlready2 0.51 removes it only after a success).
+
+    The file's name is only in the failed call's frame (its local ``tmp``), so it is read from the
+    traceback; should owlready2 rename it, nothing is removed, as before.
+    """
+    trace = err.__traceback__
+    while trace is not None:
+        frame = trace.tb_frame
+        written = frame.f_locals.get("tmp") if frame.f_code.co_name.startswith("sync_reasoner") else None
+        if isinstance(getattr(written, "name", None), str):
+            Path(written.name).unlink(missing_ok=True)
+        trace = trace.tb_next

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,13 +20,19 @@ def test_ontology_frameworks_and_pilots_are_consistent() -> None:
     assert result.consistent, result.message
 
 
-def test_an_inconsistent_ontology_is_reported(tmp_path: Path) -> None:
+def test_an_inconsistent_ontology_is_reported_and_leaves_no_file_behind(tmp_path: Path) -> None:
+    """owlready2 leaves the file it gave HermiT in the temporary folder when HermiT refuses the ontology;
+    the check removes it (the file would name this test's own individual)."""
+    individual = f"http://example.org/{tmp_path.name}"
     bad = tmp_path / "bad.ttl"
-    bad.write_text("""@prefix owl: <http://www.w3.org/2002/07/owl#> .
+    bad.write_text(f"""@prefix owl: <http://www.w3.org/2002/07/owl#> .
 @prefix ex: <http://example.org/> .
 ex:A a owl:Class . ex:B a owl:Class . ex:A owl:disjointWith ex:B .
-ex:x a ex:A, ex:B .
+<{individual}> a ex:A, ex:B .
 """)
     result = check_consistency([bad])
     assert not result.consistent
     assert "inconsistent" in result.message
+    left = [f for f in Path(tempfile.gettempdir()).iterdir()
+            if f.is_file() and f.stat().st_size < 100_000 and individual.encode() in f.read_bytes()]
+    assert left == []
