@@ -54,8 +54,12 @@ def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator["WebDriver"]:
-    """Headless Chromium, 1280 px wide, driven through Debian's chromedriver."""
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator["WebDriver"]:
+    """Headless Chromium, 1280 px wide, driven through Debian's chromedriver.
+
+    Its temporary files go to a pytest folder: with the system's, each session left two
+    /tmp/org.chromium.Chromium.* folders (its singleton socket) behind.
+    """
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service as DriverService
 
@@ -68,7 +72,9 @@ def browser() -> Iterator["WebDriver"]:
                      "--lang=sv-SE", "--hide-scrollbars", "--force-device-scale-factor=1"):
         options.add_argument(argument)
     options.add_experimental_option("prefs", {"intl.accept_languages": "sv-SE,sv,en"})
-    driver = webdriver.Chrome(service=DriverService(str(CHROMEDRIVER)), options=options)
+    scratch = str(tmp_path_factory.mktemp("chromium"))
+    service = DriverService(str(CHROMEDRIVER), env={**os.environ, "TMPDIR": scratch})
+    driver = webdriver.Chrome(service=service, options=options)
     driver.implicitly_wait(2)
     yield driver
     driver.quit()
