@@ -391,7 +391,7 @@ class QueryPool:
         closes). This is the server's only clean-up when it is stopped: uvicorn ends on SIGTERM
         by raising the signal again, so no exit hook (the finalizers above) runs then.
         """
-        with self._lock:  # the folders are taken out here and removed outside, as in changed()
+        with self._lock:  # the folders are taken out here and removed outside, as in invalidate()
             self._closed = True
             folders: dict[Path, Any] = {**self._seeds, **self._preparing}
             self._seeds.clear()  # a seed being written too: its worker then keeps none
